@@ -1,0 +1,46 @@
+# Set-up and daily commands. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install lint typecheck layers unit migrate system-deps format clean
+
+$(UV):
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+install: .venv/.installed
+
+run: install ## the service on the embedded default (SQLite, local key, development issuer)
+	$(UV) run mfa-service serve --host $(HOST) --port $(PORT)
+
+test: install system-deps lint typecheck layers ## lint, types, layer contracts and every test
+	$(UV) run pytest
+
+system-deps:
+	@scripts/system-deps.sh
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: install
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+typecheck: install
+	$(UV) run mypy
+
+layers: install
+	$(UV) run lint-imports
+
+migrate: install
+	$(UV) run mfa-service migrate
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The independent tools the tests compare against: oathtool (TOTP) and zbarimg (QR decoding).
+set -euo pipefail
+missing=()
+command -v oathtool >/dev/null || missing+=(oathtool)
+command -v zbarimg >/dev/null || missing+=(zbar-tools)
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+elif command -v sudo >/dev/null; then
+  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "the tests need: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
