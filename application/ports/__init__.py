@@ -1,0 +1,1 @@
+"""The interfaces the use cases need from the outside world (typing.Protocol)."""

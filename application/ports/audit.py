@@ -1,0 +1,40 @@
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+
+class AuditAction(StrEnum):
+    """What happened. Never carries a secret, a code or a token."""
+
+    ENROLLMENT_STARTED = "enrollment.started"
+    ENROLLMENT_REPLACED = "enrollment.replaced"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Where a request came from, for the audit trail."""
+
+    request_id: str
+    client_address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One append-only record of the audit trail (SECURITY.md D4)."""
+
+    action: AuditAction
+    user_id: str
+    enrollment_id: UUID | None
+    occurred_at: datetime
+    context: RequestContext
+
+
+class AuditTrail(Protocol):
+    """Append-only store of audit events, written in the same transaction as the change it records."""
+
+    async def append(self, event: AuditEvent) -> None:
+        """Records ``event``; it becomes durable when the unit of work commits."""
+        ...

@@ -1,0 +1,43 @@
+from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
+
+from domain.secret import TotpSecret
+
+
+@dataclass(frozen=True, slots=True)
+class SecretOwner:
+    """Whose secret a ciphertext holds. Ciphers bind every ciphertext to it (SECURITY.md S4)."""
+
+    user_id: str
+    enrollment_id: UUID
+
+    def binding(self) -> bytes:
+        """An unambiguous byte string naming the owner, for associated data or a key context."""
+        user = self.user_id.encode("utf-8")
+        return b"mfa-totp/v1/" + len(user).to_bytes(4, "big") + user + self.enrollment_id.bytes
+
+
+class SecretCipher(Protocol):
+    """Encrypts TOTP secrets for storage.
+
+    A ciphertext decrypts only for the owner it was made for: a ciphertext copied to another user's
+    or enrollment's row fails. Encrypting the same secret twice gives different ciphertexts.
+    """
+
+    async def encrypt(self, secret: TotpSecret, owner: SecretOwner) -> str:
+        """A printable ciphertext of ``secret`` bound to ``owner``.
+
+        Raises:
+            DependencyUnavailable: the key service is down, sealed, too slow, or refused us.
+        """
+        ...
+
+    async def decrypt(self, ciphertext: str, owner: SecretOwner) -> TotpSecret:
+        """The secret inside ``ciphertext``.
+
+        Raises:
+            SecretUnreadable: the ciphertext was altered, belongs to another owner, or its key is gone.
+            DependencyUnavailable: the key service is down, sealed, too slow, or refused us.
+        """
+        ...

@@ -1,0 +1,147 @@
+"""StartEnrollment: create a pending authenticator-app secret for the signed-in user."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.clock import Clock
+from application.ports.qr_renderer import QrFormat, QrRenderer
+from application.ports.secret_cipher import SecretCipher, SecretOwner
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.enrollment import Enrollment, EnrollmentStatus
+from domain.mfa_method import MfaMethod
+from domain.otpauth import OtpauthLabel, build_otpauth_uri
+from domain.policy import TotpPolicy
+from domain.secret import SECRET_BYTES, TotpSecret
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentSettings:
+    """Deployment choices for new enrollments."""
+
+    issuer: str
+    policy: TotpPolicy
+    pending_ttl: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class StartEnrollmentCommand:
+    user_id: str
+    account_name: str
+    mfa_method: str
+    device_name: str | None
+    qr_format: QrFormat
+    context: RequestContext
+
+
+@dataclass(frozen=True, slots=True)
+class StartedEnrollment:
+    """What the user needs, once, to add the authenticator to an app."""
+
+    enrollment_id: uuid.UUID
+    method: MfaMethod
+    status: EnrollmentStatus
+    secret: TotpSecret
+    otpauth_uri: str
+    qr_code_data_uri: str
+    policy: TotpPolicy
+    label: OtpauthLabel
+    device_name: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class StartEnrollment:
+    """Creates a pending enrollment with a fresh secret and returns it with its URI and QR code.
+
+    Order (SECURITY.md D1): generate, encrypt, render, then store and commit; the secret leaves only
+    after the commit, so any failure before it returns no secret and leaves no row. A user's earlier
+    pending enrollment is replaced in the same transaction, so its secret stops working.
+
+    Raises:
+        UnsupportedMfaMethod: the method is not on the allow-list.
+        InvalidDeviceName: the device name is not 1 to 64 printable characters.
+        DependencyUnavailable: the cipher or the store is down; nothing was stored.
+        ConcurrentUpdate: another enrollment of the same user was committed at the same moment.
+    """
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        cipher: SecretCipher,
+        qr_renderer: QrRenderer,
+        clock: Clock,
+        settings: EnrollmentSettings,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._cipher = cipher
+        self._qr_renderer = qr_renderer
+        self._clock = clock
+        self._settings = settings
+
+    async def __call__(self, command: StartEnrollmentCommand) -> StartedEnrollment:
+        method = MfaMethod.parse(command.mfa_method)
+        label = OtpauthLabel.for_account(self._settings.issuer, command.account_name)
+        policy = self._settings.policy
+        now = self._clock.now()
+        enrollment_id = uuid.uuid4()
+        secret = TotpSecret.from_entropy(secrets.token_bytes(SECRET_BYTES))
+        enrollment = Enrollment.start(
+            enrollment_id=enrollment_id,
+            user_id=command.user_id,
+            method=method,
+            policy=policy,
+            sealed_secret=await self._cipher.encrypt(
+                secret, SecretOwner(command.user_id, enrollment_id)
+            ),
+            device_name=command.device_name,
+            now=now,
+            pending_ttl=self._settings.pending_ttl,
+        )
+        otpauth_uri = build_otpauth_uri(secret, policy, label)
+        qr_code = self._qr_renderer.render(otpauth_uri, command.qr_format)
+
+        async with self._unit_of_work() as uow:
+            replaced = await uow.enrollments.pending_for_user(command.user_id)
+            if replaced is not None:
+                await uow.enrollments.remove(replaced)
+                await uow.audit.append(
+                    AuditEvent(
+                        AuditAction.ENROLLMENT_REPLACED,
+                        command.user_id,
+                        replaced.id,
+                        now,
+                        command.context,
+                    )
+                )
+            await uow.enrollments.add(enrollment)
+            await uow.audit.append(
+                AuditEvent(
+                    AuditAction.ENROLLMENT_STARTED,
+                    command.user_id,
+                    enrollment_id,
+                    now,
+                    command.context,
+                )
+            )
+            await uow.commit()
+
+        assert enrollment.expires_at is not None
+        return StartedEnrollment(
+            enrollment_id=enrollment_id,
+            method=method,
+            status=enrollment.status,
+            secret=secret,
+            otpauth_uri=otpauth_uri,
+            qr_code_data_uri=qr_code,
+            policy=policy,
+            label=label,
+            device_name=enrollment.device_name,
+            created_at=enrollment.created_at,
+            expires_at=enrollment.expires_at,
+        )

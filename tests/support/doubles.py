@@ -1,0 +1,20 @@
+"""Adapters that fail on purpose, to prove that failures change nothing."""
+
+from application.errors import DependencyUnavailable
+from application.ports.secret_cipher import SecretOwner
+from domain.secret import TotpSecret
+
+
+class UnavailableCipher:
+    """A key service that is down."""
+
+    async def encrypt(self, secret: TotpSecret, owner: SecretOwner) -> str:
+        raise DependencyUnavailable("key service")
+
+    async def decrypt(self, ciphertext: str, owner: SecretOwner) -> TotpSecret:
+        raise DependencyUnavailable("key service")
+
+
+class BrokenQrRenderer:
+    def render(self, text: str, image_format: object) -> str:
+        raise RuntimeError("renderer crashed")
