@@ -1,0 +1,1 @@
+"""Bearer-token verification (JWT on joserfc) and the development token issuer."""

@@ -1,0 +1,32 @@
+"""Audit events appended to the ``audit_events`` table."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.tables import audit_events
+from application.ports.audit import AuditEvent
+
+
+class SqlAuditTrail:
+    """Implements AuditTrail; events commit or roll back with the change they record."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def append(self, event: AuditEvent) -> None:
+        with translated_errors():
+            await self._connection.execute(
+                sa.insert(audit_events).values(
+                    action=event.action.value,
+                    user_id=event.user_id,
+                    enrollment_id=event.enrollment_id,
+                    occurred_at=event.occurred_at,
+                    request_id=event.context.request_id[:64],
+                    client_address=event.context.client_address,
+                    user_agent=(event.context.user_agent or None)
+                    and event.context.user_agent[:256],
+                )
+            )

@@ -1,0 +1,88 @@
+"""Enrollments stored in the ``enrollments`` table."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.tables import enrollments
+from application.errors import ConcurrentUpdate
+from domain.enrollment import Enrollment, EnrollmentStatus
+from domain.mfa_method import MfaMethod
+from domain.policy import HashAlgorithm, TotpPolicy
+
+
+def to_row(enrollment: Enrollment) -> dict[str, Any]:
+    return {
+        "id": enrollment.id,
+        "user_id": enrollment.user_id,
+        "method": enrollment.method.value,
+        "status": enrollment.status.value,
+        "algorithm": enrollment.policy.algorithm.value,
+        "digits": enrollment.policy.digits,
+        "period": enrollment.policy.period,
+        "sealed_secret": enrollment.sealed_secret,
+        "device_name": enrollment.device_name,
+        "created_at": enrollment.created_at,
+        "expires_at": enrollment.expires_at,
+        "activated_at": enrollment.activated_at,
+        "version": enrollment.version,
+    }
+
+
+def from_row(row: sa.Row[Any]) -> Enrollment:
+    return Enrollment(
+        id=row.id,
+        user_id=row.user_id,
+        method=MfaMethod(row.method),
+        policy=TotpPolicy(HashAlgorithm(row.algorithm), row.digits, row.period),
+        sealed_secret=row.sealed_secret,
+        device_name=row.device_name,
+        status=EnrollmentStatus(row.status),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        activated_at=row.activated_at,
+        version=row.version,
+    )
+
+
+class SqlEnrollmentRepository:
+    """Implements EnrollmentRepository on one connection inside the unit of work's transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def _first(self, query: sa.Select[Any]) -> Enrollment | None:
+        with translated_errors():
+            row = (await self._connection.execute(query)).first()
+        return None if row is None else from_row(row)
+
+    async def get(self, enrollment_id: UUID) -> Enrollment | None:
+        return await self._first(sa.select(enrollments).where(enrollments.c.id == enrollment_id))
+
+    async def pending_for_user(self, user_id: str) -> Enrollment | None:
+        return await self._first(
+            sa.select(enrollments).where(
+                enrollments.c.user_id == user_id,
+                enrollments.c.status == EnrollmentStatus.PENDING.value,
+            )
+        )
+
+    async def add(self, enrollment: Enrollment) -> None:
+        with translated_errors():
+            await self._connection.execute(sa.insert(enrollments).values(to_row(enrollment)))
+
+    async def remove(self, enrollment: Enrollment) -> None:
+        with translated_errors():
+            result = await self._connection.execute(
+                sa.delete(enrollments).where(
+                    enrollments.c.id == enrollment.id,
+                    enrollments.c.version == enrollment.version,
+                )
+            )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
