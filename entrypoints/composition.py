@@ -1,0 +1,140 @@
+"""The composition root: the only module that chooses adapters. Everything is built in the app's
+lifespan, never at import time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from litestar import Litestar
+
+from adapters.jwt.dev_issuer import DevelopmentIssuer
+from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
+from adapters.jwt.verifier import JwtTokenVerifier
+from adapters.local_cipher.cipher import LocalAesGcmCipher
+from adapters.local_cipher.key_file import load_or_create_key
+from adapters.segno.renderer import SegnoQrRenderer
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
+from adapters.sqlalchemy.readiness import DatabaseProbe
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from adapters.system.clock import SystemClock
+from application.ports.clock import Clock
+from application.ports.qr_renderer import QrRenderer
+from application.ports.readiness import ReadinessProbe
+from application.ports.secret_cipher import SecretCipher
+from application.ports.token_verifier import TokenVerifier
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.start_enrollment import EnrollmentSettings, StartEnrollment
+from entrypoints.http.app import HttpOptions, build_http_app
+from entrypoints.http.services import STATE_KEY, Services
+from entrypoints.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Adapters a test or an embedding program supplies instead of the configured ones."""
+
+    unit_of_work: UnitOfWorkFactory | None = None
+    readiness_probes: tuple[ReadinessProbe, ...] | None = None
+    cipher: SecretCipher | None = None
+    token_verifier: TokenVerifier | None = None
+    qr_renderer: QrRenderer | None = None
+    clock: Clock | None = None
+
+
+def development_issuer(settings: Settings) -> DevelopmentIssuer:
+    """The development profile's own token issuer, its keys under the data folder."""
+    return DevelopmentIssuer.load_or_create(
+        settings.data_dir / "dev-issuer", settings.token_issuer, settings.token_audience
+    )
+
+
+async def _database(
+    settings: Settings, stack: AsyncExitStack
+) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
+    engine = create_engine(settings.database_url)
+    stack.push_async_callback(engine.dispose)
+    if settings.is_development:
+        await upgrade(engine)
+    else:
+        await ensure_schema_is_current(engine)
+    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine)
+
+
+def _cipher(settings: Settings) -> SecretCipher:
+    return LocalAesGcmCipher(load_or_create_key(settings.local_key_file))
+
+
+async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
+    if settings.jwks_url:
+        client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+        source: JwksFileSource | JwksUrlSource = JwksUrlSource(settings.jwks_url, client)
+    elif settings.jwks_file:
+        source = JwksFileSource(settings.jwks_file)
+    else:
+        source = JwksFileSource(development_issuer(settings).jwks_path)
+    return JwtTokenVerifier(
+        source=source,
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        algorithms=settings.token_algorithms,
+        now=time.time,
+        required_scope=settings.required_scope,
+        display_name_claim=settings.account_name_claim,
+    )
+
+
+@asynccontextmanager
+async def build_services(settings: Settings, overrides: Overrides) -> AsyncIterator[Services]:
+    """Every adapter the settings choose, unless overridden, wired into the use cases."""
+    async with AsyncExitStack() as stack:
+        if overrides.unit_of_work is not None:
+            unit_of_work = overrides.unit_of_work
+            probes = overrides.readiness_probes or ()
+        else:
+            unit_of_work, database_probe = await _database(settings, stack)
+            probes = overrides.readiness_probes or (database_probe,)
+        start_enrollment = StartEnrollment(
+            unit_of_work=unit_of_work,
+            cipher=overrides.cipher or _cipher(settings),
+            qr_renderer=overrides.qr_renderer or SegnoQrRenderer(),
+            clock=overrides.clock or SystemClock(),
+            settings=EnrollmentSettings(
+                issuer=settings.issuer,
+                policy=settings.totp_policy,
+                pending_ttl=settings.pending_ttl,
+            ),
+        )
+        yield Services(
+            start_enrollment=start_enrollment,
+            token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
+            readiness_probes=probes,
+        )
+
+
+def create_app(settings: Settings, overrides: Overrides | None = None) -> Litestar:
+    """The HTTP app for ``settings``. Nothing is built until the app starts."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with build_services(settings, overrides or Overrides()) as services:
+            app.state[STATE_KEY] = services
+            yield
+
+    return build_http_app(
+        HttpOptions(max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins),
+        lifespan,
+    )
+
+
+async def migrate(settings: Settings) -> None:
+    """Brings the configured database to the newest schema."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()

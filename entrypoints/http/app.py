@@ -1,0 +1,55 @@
+"""The Litestar application: routes, middleware, error handling and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from entrypoints.http.authentication import bearer_authentication
+from entrypoints.http.controllers.enrollments import start_enrollment
+from entrypoints.http.controllers.health import live, ready
+from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.response_headers import response_headers_middleware
+
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpOptions:
+    max_body_bytes: int = 4096
+    cors_origins: Sequence[str] = ()
+
+
+def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
+    """The app. ``lifespan`` builds the services (see ``entrypoints.composition``)."""
+    return Litestar(
+        route_handlers=[start_enrollment, live, ready],
+        lifespan=[lifespan],
+        middleware=[response_headers_middleware, bearer_authentication()],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=options.max_body_bytes,
+        cors_config=CORSConfig(allow_origins=list(options.cors_origins))
+        if options.cors_origins
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="MFA service",
+            version="1.0.0",
+            description="Authenticator-app (TOTP) second factor for the bank's customers.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
+        logging_config=None,
+        debug=False,
+    )

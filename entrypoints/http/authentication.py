@@ -1,0 +1,38 @@
+"""Bearer-token authentication (RFC 6750): the user is the validated token's subject, nothing else."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.base import DefineMiddleware
+
+from application.errors import InvalidToken, MissingToken
+from entrypoints.http.services import services_of
+
+_BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
+PUBLIC_PATHS = ["^/health/", "^/schema"]
+
+
+class BearerAuthentication(AbstractAuthenticationMiddleware):
+    """Reads ``Authorization: Bearer`` only (never the query string or a cookie) and asks the
+    configured TokenVerifier. Sets ``request.user`` to the Principal."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if not header or not header[:7].lower().startswith("bearer"):
+            raise MissingToken("no bearer token")
+        match = _BEARER.fullmatch(header)
+        if match is None:
+            raise InvalidToken("the Authorization header is not a well-formed bearer token")
+        token = match.group(1)
+        principal = await services_of(connection.app).token_verifier.verify(token)
+        return AuthenticationResult(user=principal, auth=None)
+
+
+def bearer_authentication() -> DefineMiddleware:
+    return DefineMiddleware(BearerAuthentication, exclude=PUBLIC_PATHS)

@@ -1,0 +1,78 @@
+"""POST /settings/MfaSecret: start enrolling an authenticator app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, post
+
+from application.ports.audit import RequestContext
+from application.ports.qr_renderer import QrFormat
+from application.ports.token_verifier import Principal
+from application.use_cases.start_enrollment import StartedEnrollment, StartEnrollmentCommand
+from entrypoints.http.json_body import StrictJsonBody, require_json_body
+from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
+from entrypoints.http.request_context import request_id_of
+from entrypoints.http.schemas import StartEnrollmentRequest, StartEnrollmentResponse
+from entrypoints.http.services import services_of
+
+AuthenticatedRequest = Request[Principal, None, Any]
+
+
+def request_context(request: AuthenticatedRequest) -> RequestContext:
+    return RequestContext(
+        request_id=request_id_of(request.scope),
+        client_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def _response(started: StartedEnrollment) -> StartEnrollmentResponse:
+    return StartEnrollmentResponse(
+        enrollment_id=str(started.enrollment_id),
+        mfa_method="totp",
+        status="pending",
+        secret=started.secret.base32,
+        secret_groups=started.secret.grouped,
+        otpauth_uri=started.otpauth_uri,
+        qr_code_url=started.qr_code_data_uri,
+        algorithm=started.policy.algorithm.value,
+        digits=started.policy.digits,
+        period=started.policy.period,
+        issuer=started.label.issuer,
+        account_name=started.label.account_name,
+        device_name=started.device_name,
+        created_at=started.created_at,
+        expires_at=started.expires_at,
+    )
+
+
+@post(
+    "/settings/MfaSecret",
+    status_code=200,
+    guards=[require_json_body],
+    summary="Create a pending authenticator-app secret",
+    description=(
+        "Creates a new TOTP secret for the signed-in user and returns it once, with an otpauth URI "
+        "and a QR code to scan. The enrollment stays pending until confirmed with a first code, and "
+        "replaces the user's earlier pending one. The response is never cached."
+    ),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 500, 503),
+    tags=["Enrollment"],
+    security=BEARER_TOKEN,
+)
+async def start_enrollment(
+    request: AuthenticatedRequest, data: StrictJsonBody[StartEnrollmentRequest]
+) -> StartEnrollmentResponse:
+    principal = request.user
+    started = await services_of(request.app).start_enrollment(
+        StartEnrollmentCommand(
+            user_id=principal.subject,
+            account_name=principal.display_name or principal.subject,
+            mfa_method=data.mfa_method,
+            device_name=data.device_name,
+            qr_format=QrFormat(data.qr_format),
+            context=request_context(request),
+        )
+    )
+    return _response(started)

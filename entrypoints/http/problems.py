@@ -1,0 +1,183 @@
+"""The one table from errors to RFC 9457 problems, and the Litestar handlers that apply it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from application.errors import (
+    ApplicationError,
+    ConcurrentUpdate,
+    DependencyUnavailable,
+    InsufficientScope,
+    InvalidToken,
+    MissingToken,
+    SecretUnreadable,
+)
+from domain.errors import (
+    DomainError,
+    InvalidDeviceName,
+    InvalidOtpauthLabel,
+    InvalidSecret,
+    InvalidTotpPolicy,
+    UnsupportedMfaMethod,
+)
+from entrypoints.http.request_context import request_id_of
+from entrypoints.http.schemas import FieldError, Problem
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:mfa-service:problem:"
+REALM = "mfa-service"
+
+logger = logging.getLogger("mfa.http")
+
+
+class MalformedBody(Exception):
+    """The body is not well-formed UTF-8 JSON of a sane depth, or is missing."""
+
+
+class UnsupportedMediaType(Exception):
+    """The body is not ``application/json``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    status: HTTPStatus
+    slug: str
+    title: str
+    public_detail: str | None = None
+    """When set, replaces the exception's message, which then never reaches the client."""
+
+
+INTERNAL = ProblemType(
+    HTTPStatus.INTERNAL_SERVER_ERROR,
+    "internal",
+    "Internal server error",
+    "An unexpected error occurred. Quote the correlation id when reporting it.",
+)
+
+ERROR_TABLE: dict[type[Exception], ProblemType] = {
+    MalformedBody: ProblemType(HTTPStatus.BAD_REQUEST, "malformed-body", "Malformed request body"),
+    ValidationException: ProblemType(
+        HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request", "The request is invalid."
+    ),
+    UnsupportedMfaMethod: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
+    InvalidDeviceName: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
+    InvalidOtpauthLabel: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
+    UnsupportedMediaType: ProblemType(
+        HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Send the body as application/json.",
+    ),
+    MissingToken: ProblemType(
+        HTTPStatus.UNAUTHORIZED,
+        "unauthenticated",
+        "Authentication required",
+        "Send an access token as 'Authorization: Bearer <token>'.",
+    ),
+    InvalidToken: ProblemType(
+        HTTPStatus.UNAUTHORIZED,
+        "invalid-token",
+        "Invalid access token",
+        "The access token is invalid, expired or not meant for this service.",
+    ),
+    InsufficientScope: ProblemType(
+        HTTPStatus.FORBIDDEN,
+        "insufficient-scope",
+        "Insufficient scope",
+        "The access token lacks the scope this service requires.",
+    ),
+    ConcurrentUpdate: ProblemType(
+        HTTPStatus.CONFLICT,
+        "conflict",
+        "Conflict",
+        "Another request changed the same data at the same time. Retry.",
+    ),
+    DependencyUnavailable: ProblemType(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "service-unavailable",
+        "Service unavailable",
+        "A dependency of the service is unavailable. Nothing was changed; retry later.",
+    ),
+    SecretUnreadable: INTERNAL,
+    InvalidSecret: INTERNAL,
+    InvalidTotpPolicy: INTERNAL,
+    DomainError: INTERNAL,
+    ApplicationError: INTERNAL,
+    Exception: INTERNAL,
+}
+
+
+def problem_type_for(error: Exception) -> ProblemType:
+    """The entry of the nearest class in ``error``'s hierarchy."""
+    for cls in type(error).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    return INTERNAL
+
+
+def _headers_for(error: Exception, status: int) -> dict[str, str]:
+    if isinstance(error, MissingToken):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
+    if isinstance(error, InvalidToken):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'}
+    if isinstance(error, InsufficientScope):
+        return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
+    if isinstance(error, DependencyUnavailable):
+        return {"Retry-After": str(error.retry_after)}
+    if isinstance(error, HTTPException) and error.headers:
+        return dict(error.headers)
+    return {}
+
+
+def _field_errors(error: Exception) -> list[FieldError] | None:
+    if not isinstance(error, ValidationException) or not isinstance(error.extra, list):
+        return None
+    return [
+        FieldError(field=str(item.get("key") or "body"), message=str(item.get("message", ""))[:200])
+        for item in error.extra
+        if isinstance(item, dict)
+    ]
+
+
+def problem_response(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
+    """The problem+json response for ``error``. Unexpected errors are logged with a correlation id
+    and answered with that id only."""
+    if isinstance(error, HTTPException) and not isinstance(error, ValidationException):
+        status = HTTPStatus(error.status_code)
+        problem_type = ProblemType(status, status.phrase.lower().replace(" ", "-"), status.phrase)
+        detail = error.detail if error.status_code < 500 else status.description
+    else:
+        problem_type = problem_type_for(error)
+        status = problem_type.status
+        detail = problem_type.public_detail or str(error)
+    correlation_id = None
+    if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status != HTTPStatus.SERVICE_UNAVAILABLE:
+        correlation_id = request_id_of(request.scope)
+        logger.error("unexpected error", exc_info=error, extra={"correlation_id": correlation_id})
+    elif isinstance(error, DependencyUnavailable):
+        logger.warning("dependency unavailable: %s", error.dependency, exc_info=error.__cause__)
+    problem = Problem(
+        type=TYPE_PREFIX + problem_type.slug,
+        title=problem_type.title,
+        status=int(status),
+        detail=detail,
+        errors=_field_errors(error),
+        correlation_id=correlation_id,
+    )
+    return Response(
+        problem,
+        status_code=int(status),
+        media_type=PROBLEM_JSON,
+        headers=_headers_for(error, int(status)),
+    )
+
+
+EXCEPTION_HANDLERS = {Exception: problem_response}
+"""Litestar walks the exception's class hierarchy too, so one handler on Exception covers all."""

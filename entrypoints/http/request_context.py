@@ -1,0 +1,27 @@
+"""The request id that ties a response, its log lines and its audit events together."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from litestar.types import Scope
+
+REQUEST_ID_HEADER = "x-request-id"
+_ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+_SCOPE_KEY = "mfa_request_id"
+
+
+def assign_request_id(scope: Scope, incoming: str | None) -> str:
+    """Keeps a well-formed incoming ``X-Request-Id`` (from the bank's gateway), else makes one."""
+    request_id = incoming if incoming and _ACCEPTABLE.fullmatch(incoming) else secrets.token_hex(16)
+    scope_dict: Any = scope
+    scope_dict[_SCOPE_KEY] = request_id
+    return request_id
+
+
+def request_id_of(scope: Scope) -> str:
+    value: Any = scope
+    found = value.get(_SCOPE_KEY)
+    return found if isinstance(found, str) else "unknown"

@@ -1,0 +1,72 @@
+"""Request and response bodies of the HTTP contract (msgspec Structs, camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+DeviceName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="A name to tell this authenticator apart: 1 to 64 printable characters.",
+        examples=["Alice's phone"],
+    ),
+]
+
+
+class StartEnrollmentRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    mfa_method: Annotated[
+        Literal["totp"], msgspec.Meta(description="The second-factor method. Allow-list: totp.")
+    ]
+    device_name: DeviceName | None = None
+    qr_format: Annotated[
+        Literal["svg", "png"],
+        msgspec.Meta(description="Image format of the QR code in qrCodeUrl."),
+    ] = "svg"
+
+
+class StartEnrollmentResponse(msgspec.Struct, rename="camel"):
+    """A pending authenticator and, shown this once, its secret."""
+
+    enrollment_id: str
+    mfa_method: Literal["totp"]
+    status: Literal["pending"]
+    secret: Annotated[str, msgspec.Meta(description="Base32 secret, 160 bits, no padding.")]
+    secret_groups: Annotated[str, msgspec.Meta(description="The secret in groups of four.")]
+    otpauth_uri: Annotated[str, msgspec.Meta(description="Key URI Format, for the QR code.")]
+    qr_code_url: Annotated[
+        str, msgspec.Meta(description="A data: URI of a QR code that decodes to otpauthUri.")
+    ]
+    algorithm: Literal["SHA1", "SHA256", "SHA512"]
+    digits: int
+    period: int
+    issuer: str
+    account_name: str
+    device_name: str | None
+    created_at: datetime
+    expires_at: datetime
+
+
+class FieldError(msgspec.Struct):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True, rename="camel"):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+    correlation_id: str | None = None
+
+
+class HealthStatus(msgspec.Struct):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, Literal["ok", "unavailable"]] = msgspec.field(default_factory=dict)

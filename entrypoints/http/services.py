@@ -1,0 +1,30 @@
+"""What the HTTP layer needs from the composition root, kept on the app's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Litestar
+
+from application.ports.readiness import ReadinessProbe
+from application.ports.token_verifier import TokenVerifier
+from application.use_cases.start_enrollment import StartEnrollment
+
+STATE_KEY = "services"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The use cases and ports the controllers call, built once per process in the lifespan."""
+
+    start_enrollment: StartEnrollment
+    token_verifier: TokenVerifier
+    readiness_probes: tuple[ReadinessProbe, ...]
+
+
+def services_of(app: Litestar) -> Services:
+    services: Any = app.state.get(STATE_KEY)
+    if not isinstance(services, Services):
+        raise RuntimeError("the app's services are not built: is the lifespan running?")
+    return services

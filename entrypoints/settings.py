@@ -1,0 +1,195 @@
+"""Settings: one typed object read from ``MFA_*`` environment variables and validated at start-up."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from domain.errors import InvalidTotpPolicy
+from domain.policy import HashAlgorithm, TotpPolicy
+
+DEVELOPMENT_TOKEN_ISSUER = "urn:mfa-service:development-issuer"  # noqa: S105 - a name, not a secret
+DEFAULT_AUDIENCE = "mfa-service"
+DEFAULT_TOKEN_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+
+T = TypeVar("T")
+
+
+class Profile(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class CipherKind(StrEnum):
+    LOCAL = "local"
+    VAULT = "vault"
+
+
+class SettingsError(Exception):
+    """Every problem found in the environment, one per line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    profile: Profile = Profile.DEVELOPMENT
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    cipher: CipherKind = CipherKind.LOCAL
+    local_key_file: Path = Path("var/secret-encryption.key")
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    token_issuer: str = DEVELOPMENT_TOKEN_ISSUER
+    token_audience: str = DEFAULT_AUDIENCE
+    token_algorithms: tuple[str, ...] = DEFAULT_TOKEN_ALGORITHMS
+    required_scope: str | None = None
+    account_name_claim: str = "preferred_username"
+    issuer: str = "MFA Service"
+    totp_policy: TotpPolicy = field(default_factory=TotpPolicy)
+    pending_ttl: timedelta = timedelta(minutes=10)
+    max_body_bytes: int = 4096
+    cors_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+
+    @property
+    def is_development(self) -> bool:
+        return self.profile is Profile.DEVELOPMENT
+
+    @property
+    def uses_development_issuer(self) -> bool:
+        return self.jwks_url is None and self.jwks_file is None
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> Settings:
+        """Reads ``MFA_*`` variables. Raises SettingsError listing every problem at once."""
+        reader = _Reader(environ)
+        profile = reader.choice("MFA_ENV", Profile, Profile.DEVELOPMENT)
+        data_dir = Path(reader.text("MFA_DATA_DIR", "var"))
+        algorithm = reader.choice("MFA_TOTP_ALGORITHM", HashAlgorithm, HashAlgorithm.SHA1)
+        digits = reader.integer("MFA_TOTP_DIGITS", 6)
+        period = reader.integer("MFA_TOTP_PERIOD", 30)
+        policy = TotpPolicy()
+        try:
+            policy = TotpPolicy(algorithm, digits, period)
+        except InvalidTotpPolicy as error:
+            reader.problems.append(f"MFA_TOTP_*: {error}")
+        jwks_file = reader.optional("MFA_JWKS_FILE")
+        settings = cls(
+            profile=profile,
+            data_dir=data_dir,
+            database_url=reader.text(
+                "MFA_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'mfa.sqlite3'}"
+            ),
+            cipher=reader.choice("MFA_CIPHER", CipherKind, CipherKind.LOCAL),
+            local_key_file=Path(
+                reader.text("MFA_LOCAL_KEY_FILE", str(data_dir / "secret-encryption.key"))
+            ),
+            jwks_url=reader.optional("MFA_JWKS_URL"),
+            jwks_file=Path(jwks_file) if jwks_file else None,
+            token_issuer=reader.text("MFA_TOKEN_ISSUER", DEVELOPMENT_TOKEN_ISSUER),
+            token_audience=reader.text("MFA_TOKEN_AUDIENCE", DEFAULT_AUDIENCE),
+            token_algorithms=reader.words("MFA_TOKEN_ALGORITHMS", DEFAULT_TOKEN_ALGORITHMS),
+            required_scope=reader.optional("MFA_REQUIRED_SCOPE"),
+            account_name_claim=reader.text("MFA_ACCOUNT_NAME_CLAIM", "preferred_username"),
+            issuer=reader.text("MFA_ISSUER", "MFA Service"),
+            totp_policy=policy,
+            pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
+            max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
+            cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
+            log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
+        )
+        reader.problems.extend(settings.problems(environ))
+        if reader.problems:
+            raise SettingsError(reader.problems)
+        return settings
+
+    def problems(self, environ: Mapping[str, str]) -> list[str]:
+        """Rules across settings: what each profile refuses."""
+        found: list[str] = []
+        if ":" in self.issuer or not self.issuer.strip() or len(self.issuer) > 64:
+            found.append("MFA_ISSUER must be 1 to 64 characters without ':'")
+        if self.jwks_url and self.jwks_file:
+            found.append("set MFA_JWKS_URL or MFA_JWKS_FILE, not both")
+        if self.jwks_url and not self.jwks_url.startswith(("https://", "http://127.0.0.1")):
+            found.append("MFA_JWKS_URL must use https")
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            found.append("MFA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        if self.profile is Profile.PRODUCTION:
+            if self.uses_development_issuer:
+                found.append(
+                    "production needs MFA_JWKS_URL or MFA_JWKS_FILE of the identity provider"
+                )
+            if self.token_issuer == DEVELOPMENT_TOKEN_ISSUER or "MFA_TOKEN_ISSUER" not in environ:
+                found.append("production needs MFA_TOKEN_ISSUER, the identity provider's issuer")
+            if "MFA_TOKEN_AUDIENCE" not in environ:
+                found.append("production needs MFA_TOKEN_AUDIENCE")
+            if "MFA_ISSUER" not in environ:
+                found.append("production needs MFA_ISSUER, the name shown in authenticator apps")
+            if self.cipher is CipherKind.LOCAL:
+                found.append("production refuses the local development key: set MFA_CIPHER=vault")
+            if "MFA_DATABASE_URL" not in environ or not self.database_url.startswith("postgresql"):
+                found.append("production needs MFA_DATABASE_URL=postgresql+asyncpg://…")
+        return found
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address or ``localhost``."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.problems: list[str] = []
+
+    def optional(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def text(self, name: str, default: str) -> str:
+        return self.optional(name) or default
+
+    def words(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.optional(name)
+        if value is None:
+            return default
+        return tuple(word for word in value.replace(",", " ").split() if word)
+
+    def integer(
+        self, name: str, default: int, low: int | None = None, high: int | None = None
+    ) -> int:
+        value = self.optional(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            self.problems.append(f"{name} must be an integer, not {value!r}")
+            return default
+        if (low is not None and number < low) or (high is not None and number > high):
+            self.problems.append(f"{name} must be between {low} and {high}")
+            return default
+        return number
+
+    def choice(self, name: str, kind: Callable[[str], T], default: T) -> T:
+        value = self.optional(name)
+        if value is None:
+            return default
+        try:
+            return kind(value)
+        except ValueError:
+            self.problems.append(f"{name} has an unknown value {value!r}")
+            return default

@@ -1,0 +1,99 @@
+"""The real app, in process, on each adapter set of the embedded default."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from adapters.jwt.dev_issuer import DevelopmentIssuer
+from adapters.memory.store import MemoryUnitOfWorkFactory
+from entrypoints.composition import Overrides, create_app
+from entrypoints.settings import DEFAULT_AUDIENCE, DEVELOPMENT_TOKEN_ISSUER, Settings
+
+AdapterSet = str
+ADAPTER_SETS = ["memory", "sqlite"]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'mfa.sqlite3'}",
+        local_key_file=tmp_path / "secret-encryption.key",
+        issuer="Example Bank",
+    )
+
+
+@pytest.fixture
+def issuer(settings: Settings) -> DevelopmentIssuer:
+    return DevelopmentIssuer.load_or_create(
+        settings.data_dir / "dev-issuer", DEVELOPMENT_TOKEN_ISSUER, DEFAULT_AUDIENCE
+    )
+
+
+@pytest.fixture
+def token_for(issuer: DevelopmentIssuer) -> Callable[..., str]:
+    def mint(subject: str = "alice", **claims: object) -> str:
+        return issuer.mint(subject, now=int(time.time()), **claims)  # type: ignore[arg-type]
+
+    return mint
+
+
+@pytest.fixture
+def auth(token_for: Callable[..., str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token_for()}"}
+
+
+@pytest.fixture(params=ADAPTER_SETS)
+def adapter_set(request: pytest.FixtureRequest) -> AdapterSet:
+    return str(request.param)
+
+
+@pytest.fixture
+def overrides(adapter_set: AdapterSet) -> Overrides:
+    if adapter_set == "memory":
+        return Overrides(unit_of_work=MemoryUnitOfWorkFactory())
+    return Overrides()
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, overrides: Overrides, issuer: DevelopmentIssuer
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=create_app(settings, overrides)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def app_with(settings: Settings, issuer: DevelopmentIssuer) -> Callable[..., Litestar]:
+    """Builds an app with other overrides or settings, for tests of one failure."""
+
+    def build(overrides: Overrides | None = None, **setting_changes: object) -> Litestar:
+        return create_app(replace(settings, **setting_changes), overrides)  # type: ignore[arg-type]
+
+    return build
+
+
+@pytest.fixture
+def bad_token_minter(settings: Settings, issuer: DevelopmentIssuer) -> Callable[..., str]:
+    """Mints tokens signed by the trusted key, with times, issuer or audience chosen by the test."""
+
+    def mint(
+        *,
+        now: int | None = None,
+        ttl_seconds: int = 900,
+        issuer_override: str = DEVELOPMENT_TOKEN_ISSUER,
+        audience_override: str = DEFAULT_AUDIENCE,
+    ) -> str:
+        signer = DevelopmentIssuer.load_or_create(
+            settings.data_dir / "dev-issuer", issuer_override, audience_override
+        )
+        return signer.mint("alice", now=now or int(time.time()), ttl_seconds=ttl_seconds)
+
+    return mint

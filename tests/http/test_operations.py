@@ -1,0 +1,129 @@
+"""Health, the OpenAPI document, and what reaches the logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from application.errors import DependencyUnavailable
+from entrypoints.composition import Overrides
+from entrypoints.logging_setup import JsonFormatter
+from tests.support.doubles import BrokenQrRenderer
+
+Client = AsyncTestClient[Litestar]
+
+
+class DownProbe:
+    name = "database"
+
+    async def check(self) -> None:
+        raise DependencyUnavailable("database")
+
+
+async def test_liveness_needs_no_token(client: Client) -> None:
+    response = await client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+async def test_readiness_checks_the_database(client: Client, adapter_set: str) -> None:
+    response = await client.get("/health/ready")
+    assert response.status_code == 200
+    if adapter_set == "sqlite":
+        assert response.json()["checks"] == {"database": "ok"}
+
+
+async def test_readiness_is_503_when_a_dependency_is_down(
+    app_with: Callable[..., Litestar], overrides: Overrides
+) -> None:
+    app = app_with(replace(overrides, readiness_probes=(DownProbe(),)))
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    assert response.headers["retry-after"].isdigit()
+    assert response.json() == {"status": "unavailable", "checks": {"database": "unavailable"}}
+
+
+async def test_openapi_document_describes_the_endpoint_truthfully(client: Client) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"]["/settings/MfaSecret"]["post"]
+    assert set(operation["responses"]) == {
+        "200", "400", "401", "403", "409", "413", "415", "500", "503"
+    }  # fmt: skip
+    for status in ("400", "401", "503"):
+        assert "application/problem+json" in operation["responses"][status]["content"]
+    request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    schemas = document["components"]["schemas"]
+    body = schemas[request_schema["$ref"].rsplit("/", 1)[-1]]
+    assert body["required"] == ["mfaMethod"]
+    assert body["additionalProperties"] is False
+    assert set(body["properties"]) == {"mfaMethod", "deviceName", "qrFormat"}
+    response_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    response_body = schemas[response_schema["$ref"].rsplit("/", 1)[-1]]
+    assert {"secret", "otpauthUri", "qrCodeUrl", "enrollmentId"} <= set(response_body["required"])
+    assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    assert operation["security"] == [{"BearerToken": []}]
+    assert "security" not in document["paths"]["/health/live"]["get"]
+
+
+async def test_openapi_viewer_is_served(client: Client) -> None:
+    response = await client.get("/schema")
+    assert response.status_code == 200
+    assert "text/html" in response.headers["content-type"]
+
+
+@pytest.mark.parametrize("qr_format", ["svg", "png"])
+async def test_no_log_record_holds_the_secret_uri_or_token(
+    client: Client,
+    token_for: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+    qr_format: str,
+) -> None:
+    token = token_for()
+    with caplog.at_level(logging.DEBUG):
+        response = await client.post(
+            "/settings/MfaSecret",
+            json={"mfaMethod": "totp", "qrFormat": qr_format},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        await client.post(
+            "/settings/MfaSecret",
+            json={"mfaMethod": "sms"},
+            headers={"Authorization": f"Bearer {token}x"},
+        )
+    body: dict[str, Any] = response.json()
+    _assert_clean(caplog, [token, body["secret"], body["otpauthUri"], body["qrCodeUrl"][30:90]])
+
+
+async def test_error_logs_hold_no_token(
+    app_with: Callable[..., Litestar],
+    overrides: Overrides,
+    token_for: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = token_for()
+    app = app_with(replace(overrides, qr_renderer=BrokenQrRenderer()))
+    with caplog.at_level(logging.DEBUG):
+        async with AsyncTestClient(app=app) as client:
+            response = await client.post(
+                "/settings/MfaSecret",
+                json={"mfaMethod": "totp"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+    assert response.status_code == 500
+    assert any("unexpected error" in record.getMessage() for record in caplog.records)
+    _assert_clean(caplog, [token, token.split(".")[2]])
+
+
+def _assert_clean(caplog: pytest.LogCaptureFixture, forbidden: list[str]) -> None:
+    formatter = JsonFormatter()
+    rendered = "\n".join(formatter.format(record) for record in caplog.records)
+    assert caplog.records, "the request should have been logged"
+    for value in forbidden:
+        assert value not in rendered

@@ -1,0 +1,71 @@
+"""Starting the real service as a separate process, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+MFA_SERVICE = str(Path(sys.executable).with_name("mfa-service"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def cli(
+    args: list[str], environment: Mapping[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MFA_SERVICE, *args],
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@contextmanager
+def running_service(
+    environment: Mapping[str, str], *extra_args: str, log_file: Path
+) -> Iterator[str]:
+    """Runs ``mfa-service serve`` on a free port until the block ends; yields its base URL."""
+    port = free_port()
+    with log_file.open("w") as log:
+        process = subprocess.Popen(
+            [MFA_SERVICE, "serve", "--port", str(port), *extra_args],
+            env={**os.environ, **environment},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_live(base_url, process, log_file)
+            yield base_url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def _wait_until_live(base_url: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the service exited: {log_file.read_text()}")
+        try:
+            if httpx.get(f"{base_url}/health/live", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the service did not start: {log_file.read_text()}")

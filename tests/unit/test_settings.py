@@ -1,0 +1,101 @@
+from pathlib import Path
+
+import pytest
+
+from domain.policy import HashAlgorithm, TotpPolicy
+from entrypoints.settings import CipherKind, Profile, Settings, SettingsError, is_loopback
+
+PRODUCTION = {
+    "MFA_ENV": "production",
+    "MFA_DATABASE_URL": "postgresql+asyncpg://mfa@db.internal/mfa",
+    "MFA_CIPHER": "vault",
+    "MFA_JWKS_URL": "https://idp.bank.example/.well-known/jwks.json",
+    "MFA_TOKEN_ISSUER": "https://idp.bank.example",
+    "MFA_TOKEN_AUDIENCE": "mfa-service",
+    "MFA_ISSUER": "Example Bank",
+}
+
+
+def test_empty_environment_is_the_embedded_development_default() -> None:
+    settings = Settings.from_environment({})
+    assert settings.profile is Profile.DEVELOPMENT
+    assert settings.database_url == "sqlite+aiosqlite:///var/mfa.sqlite3"
+    assert settings.cipher is CipherKind.LOCAL
+    assert settings.uses_development_issuer
+    assert settings.totp_policy == TotpPolicy()
+
+
+def test_policy_comes_from_the_environment() -> None:
+    settings = Settings.from_environment(
+        {"MFA_TOTP_ALGORITHM": "SHA256", "MFA_TOTP_DIGITS": "8", "MFA_TOTP_PERIOD": "60"}
+    )
+    assert settings.totp_policy == TotpPolicy(HashAlgorithm.SHA256, 8, 60)
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_environment(
+            {"MFA_ENV": "staging", "MFA_TOTP_DIGITS": "nine", "MFA_PENDING_TTL_SECONDS": "5"}
+        )
+    text = str(raised.value)
+    assert "MFA_ENV" in text
+    assert "MFA_TOTP_DIGITS" in text
+    assert "MFA_PENDING_TTL_SECONDS" in text
+
+
+def test_invalid_totp_policy_is_refused_at_start_up() -> None:
+    with pytest.raises(SettingsError, match="MFA_TOTP"):
+        Settings.from_environment({"MFA_TOTP_DIGITS": "10"})
+
+
+def test_issuer_with_a_colon_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MFA_ISSUER"):
+        Settings.from_environment({"MFA_ISSUER": "Bank:Evil"})
+
+
+def test_complete_production_configuration_is_accepted() -> None:
+    settings = Settings.from_environment(PRODUCTION)
+    assert settings.profile is Profile.PRODUCTION
+    assert not settings.uses_development_issuer
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"MFA_CIPHER": "local"}, "local development key"),
+        ({"MFA_JWKS_URL": ""}, "MFA_JWKS_URL or MFA_JWKS_FILE"),
+        ({"MFA_TOKEN_ISSUER": "urn:mfa-service:development-issuer"}, "MFA_TOKEN_ISSUER"),
+        ({"MFA_DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "MFA_DATABASE_URL"),
+        ({"MFA_JWKS_URL": "http://idp.bank.example/jwks"}, "https"),
+    ],
+)
+def test_production_refuses_development_shortcuts(change: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_environment({**PRODUCTION, **change})
+
+
+@pytest.mark.parametrize("missing", ["MFA_TOKEN_AUDIENCE", "MFA_ISSUER", "MFA_TOKEN_ISSUER"])
+def test_production_needs_its_identity_settings(missing: str) -> None:
+    environment = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(SettingsError, match=missing):
+        Settings.from_environment(environment)
+
+
+def test_data_folder_moves_every_local_file() -> None:
+    settings = Settings.from_environment({"MFA_DATA_DIR": "/srv/mfa"})
+    assert settings.local_key_file == Path("/srv/mfa/secret-encryption.key")
+    assert settings.database_url == "sqlite+aiosqlite:////srv/mfa/mfa.sqlite3"
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("localhost", True),
+        ("::1", True),
+        ("0.0.0.0", False),
+        ("10.0.0.5", False),
+    ],
+)
+def test_loopback_detection(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
