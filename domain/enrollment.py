@@ -81,3 +81,15 @@ class Enrollment:
             and self.expires_at is not None
             and now >= self.expires_at
         )
+
+    def rename(self, device_name: str | None) -> None:
+        """Gives the authenticator another name (or none).
+
+        Raises:
+            InvalidDeviceName: ``device_name`` is not 1 to 64 printable characters.
+        """
+        self.device_name = None if device_name is None else validate_device_name(device_name)
+
+    def reseal(self, sealed_secret: str) -> None:
+        """Replaces the ciphertext with one of the same secret under a newer key (key rotation)."""
+        self.sealed_secret = sealed_secret

@@ -15,7 +15,7 @@ from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
 from adapters.jwt.verifier import JwtTokenVerifier
 from adapters.local_cipher.cipher import LocalAesGcmCipher
-from adapters.local_cipher.key_file import load_or_create_key
+from adapters.local_cipher.key_file import load_or_create_key_ring
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
@@ -66,7 +66,7 @@ async def _database(
 
 
 def _cipher(settings: Settings) -> SecretCipher:
-    return LocalAesGcmCipher(load_or_create_key(settings.local_key_file))
+    return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file))
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:

@@ -27,6 +27,7 @@ class MemoryEnrollmentRepository:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self.added: list[Enrollment] = []
+        self.updated: list[tuple[int, Enrollment]] = []
         self.removed: list[Enrollment] = []
 
     async def get(self, enrollment_id: UUID) -> Enrollment | None:
@@ -41,6 +42,14 @@ class MemoryEnrollmentRepository:
 
     async def add(self, enrollment: Enrollment) -> None:
         self.added.append(copy.copy(enrollment))
+
+    async def update(self, enrollment: Enrollment) -> None:
+        self.updated.append((enrollment.version, copy.copy(enrollment)))
+        enrollment.version += 1
+
+    async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
+        ordered = sorted(self._store.enrollments.values(), key=lambda e: e.id)
+        return [copy.copy(e) for e in ordered if after is None or e.id > after][:limit]
 
     async def remove(self, enrollment: Enrollment) -> None:
         self.removed.append(enrollment)
@@ -76,6 +85,12 @@ class MemoryUnitOfWork:
 
     async def commit(self) -> None:
         after = dict(self._store.enrollments)
+        for read_version, enrollment in self.enrollments.updated:
+            current = after.get(enrollment.id)
+            if current is None or current.version != read_version:
+                raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
+            enrollment.version = read_version + 1
+            after[enrollment.id] = enrollment
         for enrollment in self.enrollments.removed:
             current = after.get(enrollment.id)
             if current is None or current.version != enrollment.version:

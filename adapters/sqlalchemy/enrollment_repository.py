@@ -76,6 +76,30 @@ class SqlEnrollmentRepository:
         with translated_errors():
             await self._connection.execute(sa.insert(enrollments).values(to_row(enrollment)))
 
+    async def update(self, enrollment: Enrollment) -> None:
+        values = to_row(enrollment)
+        values["version"] = enrollment.version + 1
+        with translated_errors():
+            result = await self._connection.execute(
+                sa.update(enrollments)
+                .where(
+                    enrollments.c.id == enrollment.id,
+                    enrollments.c.version == enrollment.version,
+                )
+                .values(values)
+            )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
+        enrollment.version += 1
+
+    async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
+        query = sa.select(enrollments).order_by(enrollments.c.id).limit(limit)
+        if after is not None:
+            query = query.where(enrollments.c.id > after)
+        with translated_errors():
+            rows = (await self._connection.execute(query)).all()
+        return [from_row(row) for row in rows]
+
     async def remove(self, enrollment: Enrollment) -> None:
         with translated_errors():
             result = await self._connection.execute(

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -39,5 +40,31 @@ class SecretCipher(Protocol):
         Raises:
             SecretUnreadable: the ciphertext was altered, belongs to another owner, or its key is gone.
             DependencyUnavailable: the key service is down, sealed, too slow, or refused us.
+        """
+        ...
+
+    async def rewrap(self, sealed: Sequence[tuple[str, SecretOwner]]) -> list[str]:
+        """Each ciphertext re-encrypted under the newest key version, in the same order, without the
+        plaintext leaving the key service. Old versions stay readable until an operator retires them.
+
+        Raises:
+            SecretUnreadable: one of the ciphertexts was altered or belongs to another owner.
+            DependencyUnavailable: the key service is down, sealed, too slow, or refused us.
+        """
+        ...
+
+    async def newest_key_version(self) -> int:
+        """The version that new and rewrapped ciphertexts are made with.
+
+        Raises:
+            DependencyUnavailable: the key service is down, sealed, too slow, or refused us.
+        """
+        ...
+
+    def key_version(self, ciphertext: str) -> int:
+        """The key version ``ciphertext`` was made with, read from its prefix.
+
+        Raises:
+            SecretUnreadable: the text is not a ciphertext of this cipher.
         """
         ...

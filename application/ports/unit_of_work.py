@@ -29,6 +29,19 @@ class EnrollmentRepository(Protocol):
         """
         ...
 
+    async def update(self, enrollment: Enrollment) -> None:
+        """Stores the changed ``enrollment`` if nobody changed it since it was read, and raises its
+        ``version`` by one.
+
+        Raises:
+            ConcurrentUpdate (at commit at the latest): it was changed or removed meanwhile.
+        """
+        ...
+
+    async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
+        """Up to ``limit`` enrollments of every user in id order, starting after the id ``after``."""
+        ...
+
     async def remove(self, enrollment: Enrollment) -> None:
         """Stages the deletion of ``enrollment``.
 

@@ -61,7 +61,7 @@ async def test_secret_survives_encryption_and_still_matches_oathtool() -> None:
 
     from application.ports.secret_cipher import SecretOwner
 
-    cipher = LocalAesGcmCipher(os.urandom(32))
+    cipher = LocalAesGcmCipher({1: os.urandom(32)})
     secret = TotpSecret.from_entropy(os.urandom(20))
     owner = SecretOwner("alice", uuid.uuid4())
     recovered = await cipher.decrypt(await cipher.encrypt(secret, owner), owner)

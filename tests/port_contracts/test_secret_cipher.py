@@ -14,7 +14,7 @@ from domain.secret import TotpSecret
 
 @pytest.fixture(params=["local"])
 def cipher(request: pytest.FixtureRequest) -> SecretCipher:
-    return LocalAesGcmCipher(os.urandom(32))
+    return LocalAesGcmCipher({1: os.urandom(32)})
 
 
 def _owner(user: str = "alice") -> SecretOwner:

@@ -33,7 +33,7 @@ def _use_case(
 ) -> StartEnrollment:
     return StartEnrollment(
         unit_of_work=store,
-        cipher=cipher or LocalAesGcmCipher(os.urandom(32)),
+        cipher=cipher or LocalAesGcmCipher({1: os.urandom(32)}),
         qr_renderer=renderer or SegnoQrRenderer(),
         clock=FrozenClock(NOW),
         settings=EnrollmentSettings("Example Bank", policy or TotpPolicy(), timedelta(minutes=10)),
@@ -55,7 +55,7 @@ def _command(user: str = "alice", **changes: object) -> StartEnrollmentCommand:
 
 async def test_started_enrollment_is_stored_pending_with_only_the_ciphertext() -> None:
     store = MemoryUnitOfWorkFactory()
-    cipher = LocalAesGcmCipher(os.urandom(32))
+    cipher = LocalAesGcmCipher({1: os.urandom(32)})
     started = await _use_case(store, cipher)(_command())
 
     stored = store.store.enrollments[started.enrollment_id]
