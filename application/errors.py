@@ -35,3 +35,19 @@ class ConcurrentUpdate(ApplicationError):
 
 class SecretUnreadable(ApplicationError):
     """A stored ciphertext failed to decrypt: tampered, moved to another owner, or its key is gone."""
+
+
+class EnrollmentNotFound(ApplicationError):
+    """No such enrollment for this user (another user's is not found either)."""
+
+
+class NoActiveAuthenticator(ApplicationError):
+    """The user has no active authenticator to check a code against."""
+
+
+class CodeRejected(ApplicationError):
+    """The code is wrong or was used already; both get this same answer (SECURITY.md V4)."""
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__("the code is not valid")
+        self.attempts_left = attempts_left

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from domain.device_name import validate_device_name
+from domain.errors import EnrollmentExpired, EnrollmentNotPending, StepAlreadyUsed
 from domain.mfa_method import MfaMethod
 from domain.policy import TotpPolicy
 
@@ -42,6 +45,11 @@ class Enrollment:
     created_at: datetime
     expires_at: datetime | None
     activated_at: datetime | None = None
+    last_used_step: int | None = None
+    """The newest time step accepted; only later steps are accepted again (RFC 6238 section 5.2)."""
+    last_used_at: datetime | None = None
+    drift_steps: int = 0
+    """How many steps the device's clock runs ahead (positive) or behind, learned from accepted codes."""
     version: int = 1
 
     @classmethod
@@ -82,6 +90,65 @@ class Enrollment:
             and now >= self.expires_at
         )
 
+    def match_code(
+        self, code: str, now: datetime, code_at: Callable[[int], str], window: int
+    ) -> CodeMatch | None:
+        """The time step whose code is ``code``, searched ``window`` steps either side of the
+        current step shifted by the learned drift (RFC 6238 section 5.2); None if none matches.
+
+        Every candidate is compared, in constant time, so the time taken does not tell which step
+        matched. A match at or before ``last_used_step`` is returned with ``replayed`` set: the
+        caller must refuse it like a wrong code (SECURITY.md V2, V4).
+        """
+        current = self.policy.time_step(now.timestamp())
+        centre = current + self.drift_steps
+        matched: int | None = None
+        for step in range(centre - window, centre + window + 1):
+            if hmac.compare_digest(code_at(step).encode(), code.encode()) and matched is None:
+                matched = step
+        if matched is None:
+            return None
+        replayed = self.last_used_step is not None and matched <= self.last_used_step
+        return CodeMatch(step=matched, offset=matched - current, replayed=replayed)
+
+    def confirm(self, match: CodeMatch, now: datetime) -> None:
+        """Activates a pending enrollment with its first code, whose step is then used up.
+
+        Raises:
+            EnrollmentNotPending: it is active or revoked already.
+            EnrollmentExpired: it passed its expiry.
+            StepAlreadyUsed: ``match`` is a replay.
+        """
+        if self.status is not EnrollmentStatus.PENDING:
+            raise EnrollmentNotPending("the enrollment is not pending")
+        if self.is_expired(now):
+            raise EnrollmentExpired("the enrollment expired; start a new one")
+        self._use(match, now)
+        self.status = EnrollmentStatus.ACTIVE
+        self.activated_at = now
+        self.expires_at = None
+
+    def record_use(self, match: CodeMatch, now: datetime, max_drift: int) -> None:
+        """Uses up an active authenticator's step and learns the device's drift, bounded to
+        ``max_drift`` steps either way.
+
+        Raises:
+            EnrollmentNotPending: it is not active.
+            StepAlreadyUsed: ``match`` is a replay.
+        """
+        if self.status is not EnrollmentStatus.ACTIVE:
+            raise EnrollmentNotPending("the authenticator is not active")
+        self._use(match, now)
+        self.drift_steps = max(-max_drift, min(max_drift, match.offset))
+
+    def _use(self, match: CodeMatch, now: datetime) -> None:
+        if match.replayed or (
+            self.last_used_step is not None and match.step <= self.last_used_step
+        ):
+            raise StepAlreadyUsed("this code was used already")
+        self.last_used_step = match.step
+        self.last_used_at = now
+
     def rename(self, device_name: str | None) -> None:
         """Gives the authenticator another name (or none).
 
@@ -93,3 +160,12 @@ class Enrollment:
     def reseal(self, sealed_secret: str) -> None:
         """Replaces the ciphertext with one of the same secret under a newer key (key rotation)."""
         self.sealed_secret = sealed_secret
+
+
+@dataclass(frozen=True, slots=True)
+class CodeMatch:
+    """A code that matched ``step``, ``offset`` steps from the verifier's current step."""
+
+    step: int
+    offset: int
+    replayed: bool

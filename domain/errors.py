@@ -23,3 +23,27 @@ class InvalidDeviceName(DomainError):
 
 class UnsupportedMfaMethod(DomainError):
     """Only the methods on the allow-list can be enrolled."""
+
+
+class InvalidCodeFormat(DomainError):
+    """A one-time or recovery code that is not in the form the user is shown."""
+
+
+class EnrollmentNotPending(DomainError):
+    """Only a pending enrollment can be confirmed."""
+
+
+class EnrollmentExpired(DomainError):
+    """The pending enrollment passed its expiry; start a new one."""
+
+
+class StepAlreadyUsed(DomainError):
+    """A code's time step at or before the last accepted one: a replay (RFC 6238 section 5.2)."""
+
+
+class LockedOut(DomainError):
+    """Too many consecutive failures; checks are blocked for ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed attempts; retry in {retry_after} s")
+        self.retry_after = retry_after

@@ -10,7 +10,7 @@ import time
 import click
 import uvicorn
 
-from entrypoints.composition import development_issuer, migrate
+from entrypoints.composition import development_issuer, migrate, purge_expired
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings, SettingsError, is_loopback
 
@@ -64,6 +64,15 @@ def migrate_command() -> None:
     configure_logging(settings.log_level)
     asyncio.run(migrate(settings))
     click.echo("database schema is up to date", err=True)
+
+
+@main.command("purge-expired")
+def purge_expired_command() -> None:
+    """Delete pending enrollments that expired unconfirmed, with their ciphertexts."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    removed = asyncio.run(purge_expired(settings))
+    click.echo(f"removed {removed} expired pending enrollment(s)", err=True)
 
 
 @main.command("dev-token")

@@ -16,6 +16,7 @@ from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
 from adapters.jwt.verifier import JwtTokenVerifier
 from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.local_cipher.key_file import load_or_create_key_ring
+from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
@@ -28,7 +29,14 @@ from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretCipher
 from application.ports.token_verifier import TokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.purge_expired_enrollments import PurgeExpiredEnrollments
+from application.use_cases.regenerate_recovery_codes import (
+    GetRecoveryCodeStatus,
+    RegenerateRecoveryCodes,
+)
 from application.use_cases.start_enrollment import EnrollmentSettings, StartEnrollment
+from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
 from entrypoints.http.services import STATE_KEY, Services
 from entrypoints.settings import Settings
@@ -98,19 +106,39 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         else:
             unit_of_work, database_probe = await _database(settings, stack)
             probes = overrides.readiness_probes or (database_probe,)
-        start_enrollment = StartEnrollment(
-            unit_of_work=unit_of_work,
-            cipher=overrides.cipher or _cipher(settings),
-            qr_renderer=overrides.qr_renderer or SegnoQrRenderer(),
-            clock=overrides.clock or SystemClock(),
-            settings=EnrollmentSettings(
-                issuer=settings.issuer,
-                policy=settings.totp_policy,
-                pending_ttl=settings.pending_ttl,
-            ),
-        )
+        cipher = overrides.cipher or _cipher(settings)
+        clock = overrides.clock or SystemClock()
+        generator = PyotpGenerator()
         yield Services(
-            start_enrollment=start_enrollment,
+            start_enrollment=StartEnrollment(
+                unit_of_work=unit_of_work,
+                cipher=cipher,
+                qr_renderer=overrides.qr_renderer or SegnoQrRenderer(),
+                clock=clock,
+                settings=EnrollmentSettings(
+                    issuer=settings.issuer,
+                    policy=settings.totp_policy,
+                    pending_ttl=settings.pending_ttl,
+                ),
+            ),
+            confirm_enrollment=ConfirmEnrollment(
+                unit_of_work=unit_of_work,
+                cipher=cipher,
+                generator=generator,
+                clock=clock,
+                window=settings.totp_window,
+            ),
+            verify_code=VerifyCode(
+                unit_of_work=unit_of_work,
+                cipher=cipher,
+                generator=generator,
+                clock=clock,
+                settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
+            ),
+            regenerate_recovery_codes=RegenerateRecoveryCodes(
+                unit_of_work=unit_of_work, clock=clock
+            ),
+            recovery_code_status=GetRecoveryCodeStatus(unit_of_work=unit_of_work),
             token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
             readiness_probes=probes,
         )
@@ -129,6 +157,19 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
         HttpOptions(max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins),
         lifespan,
     )
+
+
+async def purge_expired(settings: Settings) -> int:
+    """Deletes expired pending enrollments of the configured database; returns how many."""
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_schema_is_current(engine)
+        purge = PurgeExpiredEnrollments(
+            unit_of_work=SqlUnitOfWorkFactory(engine), clock=SystemClock()
+        )
+        return await purge()
+    finally:
+        await engine.dispose()
 
 
 async def migrate(settings: Settings) -> None:

@@ -55,6 +55,8 @@ class Settings:
     issuer: str = "MFA Service"
     totp_policy: TotpPolicy = field(default_factory=TotpPolicy)
     pending_ttl: timedelta = timedelta(minutes=10)
+    totp_window: int = 1
+    totp_max_drift: int = 2
     max_body_bytes: int = 4096
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -102,6 +104,8 @@ class Settings:
             issuer=reader.text("MFA_ISSUER", "MFA Service"),
             totp_policy=policy,
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
+            totp_window=reader.integer("MFA_TOTP_WINDOW", 1, 0, 3),
+            totp_max_drift=reader.integer("MFA_TOTP_MAX_DRIFT", 2, 0, 5),
             max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),

@@ -41,6 +41,8 @@ async def truncate_all(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
-            await connection.execute(sa.text("TRUNCATE enrollments, audit_events"))
+            await connection.execute(
+                sa.text("TRUNCATE enrollments, audit_events, user_throttles, recovery_codes")
+            )
     finally:
         await engine.dispose()

@@ -1,9 +1,14 @@
-"""An in-process store with the same invariants as the database, for unit tests and fakes."""
+"""An in-process store with the same invariants as the database, for unit tests and fakes.
+
+Each unit of work stages its changes and applies them all at commit, after checking the same
+conditions the database checks (versions, one pending enrollment per user, unused steps and codes).
+"""
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -11,6 +16,14 @@ from uuid import UUID
 from application.errors import ConcurrentUpdate
 from application.ports.audit import AuditEvent
 from domain.enrollment import Enrollment, EnrollmentStatus
+from domain.throttle import AttemptThrottle
+
+
+@dataclass
+class StoredRecoveryCode:
+    code_hash: str
+    generated_at: datetime
+    used_at: datetime | None = None
 
 
 @dataclass
@@ -19,32 +32,56 @@ class MemoryStore:
 
     enrollments: dict[UUID, Enrollment] = field(default_factory=dict)
     audit_events: list[AuditEvent] = field(default_factory=list)
+    throttles: dict[str, AttemptThrottle] = field(default_factory=dict)
+    recovery_codes: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
+
+
+@dataclass
+class _Staged:
+    added: list[Enrollment] = field(default_factory=list)
+    updated: list[tuple[int, Enrollment]] = field(default_factory=list)
+    used: list[tuple[int | None, Enrollment]] = field(default_factory=list)
+    removed: list[Enrollment] = field(default_factory=list)
+    expired_before: datetime | None = None
+    throttles: list[tuple[int, AttemptThrottle]] = field(default_factory=list)
+    recovery_sets: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
+    recovery_uses: list[tuple[str, str, datetime]] = field(default_factory=list)
+    audit: list[AuditEvent] = field(default_factory=list)
 
 
 class MemoryEnrollmentRepository:
-    """Stages changes against a snapshot of the store; the unit of work applies them at commit."""
-
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
         self._store = store
-        self.added: list[Enrollment] = []
-        self.updated: list[tuple[int, Enrollment]] = []
-        self.removed: list[Enrollment] = []
+        self._staged = staged
 
     async def get(self, enrollment_id: UUID) -> Enrollment | None:
         found = self._store.enrollments.get(enrollment_id)
         return copy.copy(found) if found is not None else None
 
     async def pending_for_user(self, user_id: str) -> Enrollment | None:
-        for enrollment in self._store.enrollments.values():
-            if enrollment.user_id == user_id and enrollment.status is EnrollmentStatus.PENDING:
-                return copy.copy(enrollment)
-        return None
+        return next(iter(self._of(user_id, EnrollmentStatus.PENDING)), None)
+
+    async def active_for_user(self, user_id: str) -> list[Enrollment]:
+        return sorted(self._of(user_id, EnrollmentStatus.ACTIVE), key=lambda e: e.created_at)
+
+    def _of(self, user_id: str, status: EnrollmentStatus) -> list[Enrollment]:
+        return [
+            copy.copy(e)
+            for e in self._store.enrollments.values()
+            if e.user_id == user_id and e.status is status
+        ]
 
     async def add(self, enrollment: Enrollment) -> None:
-        self.added.append(copy.copy(enrollment))
+        self._staged.added.append(copy.copy(enrollment))
 
     async def update(self, enrollment: Enrollment) -> None:
-        self.updated.append((enrollment.version, copy.copy(enrollment)))
+        self._staged.updated.append((enrollment.version, copy.copy(enrollment)))
+        enrollment.version += 1
+
+    async def record_use(self, enrollment: Enrollment) -> None:
+        stored = self._store.enrollments.get(enrollment.id)
+        previous = stored.last_used_step if stored is not None else None
+        self._staged.used.append((previous, copy.copy(enrollment)))
         enrollment.version += 1
 
     async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
@@ -52,15 +89,61 @@ class MemoryEnrollmentRepository:
         return [copy.copy(e) for e in ordered if after is None or e.id > after][:limit]
 
     async def remove(self, enrollment: Enrollment) -> None:
-        self.removed.append(enrollment)
+        self._staged.removed.append(enrollment)
+
+    async def remove_expired_pending(self, now: datetime) -> int:
+        self._staged.expired_before = now
+        return sum(1 for e in self._store.enrollments.values() if e.is_expired(now))
+
+
+class MemoryThrottleRepository:
+    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def lock(self, user_id: str) -> AttemptThrottle:
+        found = self._store.throttles.get(user_id)
+        return copy.copy(found) if found is not None else AttemptThrottle(user_id=user_id)
+
+    async def save(self, throttle: AttemptThrottle) -> None:
+        self._staged.throttles.append((throttle.version, copy.copy(throttle)))
+        throttle.version += 1
+
+
+class MemoryRecoveryCodeRepository:
+    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def replace(self, user_id: str, code_hashes: list[str], generated_at: datetime) -> None:
+        self._staged.recovery_sets[user_id] = [
+            StoredRecoveryCode(code_hash, generated_at) for code_hash in code_hashes
+        ]
+
+    async def consume(self, user_id: str, code_hash: str, now: datetime) -> bool:
+        unused = any(
+            c.code_hash == code_hash and c.used_at is None
+            for c in self._store.recovery_codes.get(user_id, [])
+        )
+        if unused:
+            self._staged.recovery_uses.append((user_id, code_hash, now))
+        return unused
+
+    async def remaining(self, user_id: str) -> tuple[int, datetime | None]:
+        codes = self._staged.recovery_sets.get(user_id) or self._store.recovery_codes.get(user_id)
+        if not codes:
+            return 0, None
+        used = {h for u, h, _ in self._staged.recovery_uses if u == user_id}
+        left = sum(1 for c in codes if c.used_at is None and c.code_hash not in used)
+        return left, codes[0].generated_at
 
 
 class MemoryAuditTrail:
-    def __init__(self) -> None:
-        self.staged: list[AuditEvent] = []
+    def __init__(self, staged: _Staged) -> None:
+        self._staged = staged
 
     async def append(self, event: AuditEvent) -> None:
-        self.staged.append(event)
+        self._staged.audit.append(event)
 
 
 class MemoryUnitOfWork:
@@ -68,8 +151,14 @@ class MemoryUnitOfWork:
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
-        self.enrollments = MemoryEnrollmentRepository(store)
-        self.audit = MemoryAuditTrail()
+        self._begin()
+
+    def _begin(self) -> None:
+        self._staged = _Staged()
+        self.enrollments = MemoryEnrollmentRepository(self._store, self._staged)
+        self.throttles = MemoryThrottleRepository(self._store, self._staged)
+        self.recovery_codes = MemoryRecoveryCodeRepository(self._store, self._staged)
+        self.audit = MemoryAuditTrail(self._staged)
 
     async def __aenter__(self) -> Self:
         return self
@@ -80,35 +169,73 @@ class MemoryUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.enrollments = MemoryEnrollmentRepository(self._store)
-        self.audit = MemoryAuditTrail()
+        self._begin()
 
     async def commit(self) -> None:
-        after = dict(self._store.enrollments)
-        for read_version, enrollment in self.enrollments.updated:
-            current = after.get(enrollment.id)
-            if current is None or current.version != read_version:
-                raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
-            enrollment.version = read_version + 1
-            after[enrollment.id] = enrollment
-        for enrollment in self.enrollments.removed:
-            current = after.get(enrollment.id)
-            if current is None or current.version != enrollment.version:
-                raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
-            del after[enrollment.id]
-        for enrollment in self.enrollments.added:
-            if enrollment.id in after:
-                raise ConcurrentUpdate("an enrollment with this id exists")
-            if enrollment.status is EnrollmentStatus.PENDING and any(
-                other.user_id == enrollment.user_id and other.status is EnrollmentStatus.PENDING
-                for other in after.values()
-            ):
-                raise ConcurrentUpdate("the user already has a pending enrollment")
-            after[enrollment.id] = enrollment
-        self._store.enrollments = after
-        self._store.audit_events.extend(self.audit.staged)
-        self.enrollments = MemoryEnrollmentRepository(self._store)
-        self.audit = MemoryAuditTrail()
+        staged, store = self._staged, self._store
+        enrollments = _apply_enrollments(staged, dict(store.enrollments))
+        throttles = dict(store.throttles)
+        for read_version, throttle in staged.throttles:
+            current = throttles.get(throttle.user_id)
+            if (current.version if current else 0) != read_version:
+                raise ConcurrentUpdate("the throttle was changed meanwhile")
+            throttle.version = read_version + 1
+            throttles[throttle.user_id] = throttle
+        recovery = {
+            user: [copy.copy(c) for c in codes] for user, codes in store.recovery_codes.items()
+        }
+        recovery.update(staged.recovery_sets)
+        for user_id, code_hash, now in staged.recovery_uses:
+            code = next(c for c in recovery[user_id] if c.code_hash == code_hash)
+            if code.used_at is not None:
+                raise ConcurrentUpdate("the recovery code was used meanwhile")
+            code.used_at = now
+        store.enrollments, store.throttles, store.recovery_codes = enrollments, throttles, recovery
+        store.audit_events.extend(staged.audit)
+        self._begin()
+
+
+def _apply_enrollments(staged: _Staged, after: dict[UUID, Enrollment]) -> dict[UUID, Enrollment]:
+    for read_version, enrollment in staged.updated:
+        current = after.get(enrollment.id)
+        if current is None or current.version != read_version:
+            raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
+        enrollment.version = read_version + 1
+        after[enrollment.id] = enrollment
+    for previous_step, enrollment in staged.used:
+        current = after.get(enrollment.id)
+        if (
+            current is None
+            or current.status is not EnrollmentStatus.ACTIVE
+            or current.last_used_step != previous_step
+            or (previous_step is not None and enrollment.last_used_step is not None
+                and enrollment.last_used_step <= previous_step)
+        ):  # fmt: skip
+            raise ConcurrentUpdate("the step was used meanwhile")
+        used = copy.copy(current)
+        used.last_used_step = enrollment.last_used_step
+        used.last_used_at = enrollment.last_used_at
+        used.drift_steps = enrollment.drift_steps
+        used.version += 1
+        after[enrollment.id] = used
+    for enrollment in staged.removed:
+        current = after.get(enrollment.id)
+        if current is None or current.version != enrollment.version:
+            raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
+        del after[enrollment.id]
+    if staged.expired_before is not None:
+        now = staged.expired_before
+        after = {key: e for key, e in after.items() if not e.is_expired(now)}
+    for enrollment in staged.added:
+        if enrollment.id in after:
+            raise ConcurrentUpdate("an enrollment with this id exists")
+        if enrollment.status is EnrollmentStatus.PENDING and any(
+            other.user_id == enrollment.user_id and other.status is EnrollmentStatus.PENDING
+            for other in after.values()
+        ):
+            raise ConcurrentUpdate("the user already has a pending enrollment")
+        after[enrollment.id] = enrollment
+    return after
 
 
 class MemoryUnitOfWorkFactory:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,9 @@ def to_row(enrollment: Enrollment) -> dict[str, Any]:
         "created_at": enrollment.created_at,
         "expires_at": enrollment.expires_at,
         "activated_at": enrollment.activated_at,
+        "last_used_step": enrollment.last_used_step,
+        "last_used_at": enrollment.last_used_at,
+        "drift_steps": enrollment.drift_steps,
         "version": enrollment.version,
     }
 
@@ -46,6 +50,9 @@ def from_row(row: sa.Row[Any]) -> Enrollment:
         created_at=row.created_at,
         expires_at=row.expires_at,
         activated_at=row.activated_at,
+        last_used_step=row.last_used_step,
+        last_used_at=row.last_used_at,
+        drift_steps=row.drift_steps,
         version=row.version,
     )
 
@@ -71,6 +78,55 @@ class SqlEnrollmentRepository:
                 enrollments.c.status == EnrollmentStatus.PENDING.value,
             )
         )
+
+    async def active_for_user(self, user_id: str) -> list[Enrollment]:
+        query = (
+            sa.select(enrollments)
+            .where(
+                enrollments.c.user_id == user_id,
+                enrollments.c.status == EnrollmentStatus.ACTIVE.value,
+            )
+            .order_by(enrollments.c.created_at)
+        )
+        with translated_errors():
+            rows = (await self._connection.execute(query)).all()
+        return [from_row(row) for row in rows]
+
+    async def record_use(self, enrollment: Enrollment) -> None:
+        if enrollment.last_used_step is None:
+            raise ValueError("record_use needs the step that was used")
+        not_used_yet = sa.or_(
+            enrollments.c.last_used_step.is_(None),
+            enrollments.c.last_used_step < enrollment.last_used_step,
+        )
+        with translated_errors():
+            result = await self._connection.execute(
+                sa.update(enrollments)
+                .where(
+                    enrollments.c.id == enrollment.id,
+                    enrollments.c.status == EnrollmentStatus.ACTIVE.value,
+                    not_used_yet,
+                )
+                .values(
+                    last_used_step=enrollment.last_used_step,
+                    last_used_at=enrollment.last_used_at,
+                    drift_steps=enrollment.drift_steps,
+                    version=enrollments.c.version + 1,
+                )
+            )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate("the step was used meanwhile")
+        enrollment.version += 1
+
+    async def remove_expired_pending(self, now: datetime) -> int:
+        with translated_errors():
+            result = await self._connection.execute(
+                sa.delete(enrollments).where(
+                    enrollments.c.status == EnrollmentStatus.PENDING.value,
+                    enrollments.c.expires_at <= now,
+                )
+            )
+        return int(result.rowcount)
 
     async def add(self, enrollment: Enrollment) -> None:
         with translated_errors():

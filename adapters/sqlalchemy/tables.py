@@ -56,6 +56,9 @@ enrollments = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=True),
     sa.Column("activated_at", UtcDateTime(), nullable=True),
+    sa.Column("last_used_step", sa.BigInteger(), nullable=True),
+    sa.Column("last_used_at", UtcDateTime(), nullable=True),
+    sa.Column("drift_steps", sa.SmallInteger(), nullable=False, server_default="0"),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.CheckConstraint("method IN ('totp')", name="method"),
     sa.CheckConstraint("status IN ('pending', 'active', 'revoked')", name="status"),
@@ -64,7 +67,14 @@ enrollments = sa.Table(
     sa.CheckConstraint("period BETWEEN 15 AND 120", name="period"),
     sa.CheckConstraint("version >= 1", name="version"),
     sa.CheckConstraint("status <> 'pending' OR expires_at IS NOT NULL", name="pending_expires"),
+    sa.CheckConstraint("drift_steps BETWEEN -10 AND 10", name="drift_steps"),
     sa.Index("ix_enrollments_user_id", "user_id"),
+    sa.Index(
+        "ix_enrollments_pending_expires_at",
+        "expires_at",
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
     sa.Index(
         "uq_enrollments_one_pending_per_user",
         "user_id",
@@ -86,4 +96,24 @@ audit_events = sa.Table(
     sa.Column("client_address", sa.String(64), nullable=True),
     sa.Column("user_agent", sa.String(256), nullable=True),
     sa.Index("ix_audit_events_user_id_occurred_at", "user_id", "occurred_at"),
+)
+
+user_throttles = sa.Table(
+    "user_throttles",
+    metadata,
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("failures", sa.SmallInteger(), nullable=False),
+    sa.Column("locked_until", UtcDateTime(), nullable=True),
+    sa.Column("lockouts", sa.Integer(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.CheckConstraint("failures >= 0", name="failures"),
+)
+
+recovery_codes = sa.Table(
+    "recovery_codes",
+    metadata,
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("generated_at", UtcDateTime(), nullable=False),
+    sa.Column("used_at", UtcDateTime(), nullable=True),
 )

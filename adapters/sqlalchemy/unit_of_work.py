@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from adapters.sqlalchemy.audit_trail import SqlAuditTrail
 from adapters.sqlalchemy.enrollment_repository import SqlEnrollmentRepository
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.recovery_code_repository import SqlRecoveryCodeRepository
+from adapters.sqlalchemy.throttle_repository import SqlThrottleRepository
 
 
 class SqlUnitOfWork:
@@ -17,6 +19,8 @@ class SqlUnitOfWork:
 
     enrollments: SqlEnrollmentRepository
     audit: SqlAuditTrail
+    throttles: SqlThrottleRepository
+    recovery_codes: SqlRecoveryCodeRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -33,6 +37,8 @@ class SqlUnitOfWork:
                 raise
         self.enrollments = SqlEnrollmentRepository(self._connection)
         self.audit = SqlAuditTrail(self._connection)
+        self.throttles = SqlThrottleRepository(self._connection)
+        self.recovery_codes = SqlRecoveryCodeRepository(self._connection)
         return self
 
     async def __aexit__(

@@ -10,6 +10,15 @@ class AuditAction(StrEnum):
 
     ENROLLMENT_STARTED = "enrollment.started"
     ENROLLMENT_REPLACED = "enrollment.replaced"
+    ENROLLMENT_CONFIRMED = "enrollment.confirmed"
+    CODE_VERIFIED = "code.verified"
+    CODE_REJECTED = "code.rejected"
+    CODE_REPLAYED = "code.replayed"
+    LOCKED_OUT = "user.locked_out"
+    CHECK_BLOCKED = "code.blocked"
+    DEPENDENCY_FAILED = "check.dependency_failed"
+    RECOVERY_CODES_GENERATED = "recovery_codes.generated"
+    RECOVERY_CODE_USED = "recovery_code.used"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,11 @@
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
 from application.ports.audit import AuditTrail
 from domain.enrollment import Enrollment
+from domain.throttle import AttemptThrottle
 
 
 class EnrollmentRepository(Protocol):
@@ -19,6 +21,24 @@ class EnrollmentRepository(Protocol):
 
     async def pending_for_user(self, user_id: str) -> Enrollment | None:
         """The user's pending enrollment, expired or not, or None."""
+        ...
+
+    async def active_for_user(self, user_id: str) -> list[Enrollment]:
+        """The user's active authenticators, oldest first."""
+        ...
+
+    async def record_use(self, enrollment: Enrollment) -> None:
+        """Stores the step, drift and time of an accepted code, only if no code of the same or a
+        later step was accepted meanwhile: one conditional UPDATE, so two replicas can never both
+        accept one code (SECURITY.md V2). Raises ``version`` by one.
+
+        Raises:
+            ConcurrentUpdate: the step was used meanwhile, or the authenticator is no longer active.
+        """
+        ...
+
+    async def remove_expired_pending(self, now: datetime) -> int:
+        """Deletes pending enrollments whose expiry is past, with their ciphertexts; returns how many."""
         ...
 
     async def add(self, enrollment: Enrollment) -> None:
@@ -51,6 +71,40 @@ class EnrollmentRepository(Protocol):
         ...
 
 
+class ThrottleRepository(Protocol):
+    """Stores each user's attempt throttle. One row per user, shared by every replica."""
+
+    async def lock(self, user_id: str) -> AttemptThrottle:
+        """The user's throttle (a fresh one if none is stored), locked until the unit of work ends,
+        so that concurrent reservations are counted one after another."""
+        ...
+
+    async def save(self, throttle: AttemptThrottle) -> None:
+        """Stores ``throttle`` if its version is still the stored one, then raises the version.
+
+        Raises:
+            ConcurrentUpdate (at commit at the latest): another request changed it meanwhile.
+        """
+        ...
+
+
+class RecoveryCodeRepository(Protocol):
+    """Stores the hashes of each user's recovery codes; the codes themselves are never stored."""
+
+    async def replace(self, user_id: str, code_hashes: list[str], generated_at: datetime) -> None:
+        """Makes ``code_hashes`` the user's only codes: the earlier set stops working."""
+        ...
+
+    async def consume(self, user_id: str, code_hash: str, now: datetime) -> bool:
+        """Marks the unused code with this hash used, in one conditional UPDATE; False if there is
+        none (wrong, or used already)."""
+        ...
+
+    async def remaining(self, user_id: str) -> tuple[int, datetime | None]:
+        """How many unused codes the user has, and when the set was generated (None if never)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over the repositories. Leaving the block without ``commit`` rolls back."""
 
@@ -59,6 +113,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditTrail: ...
+
+    @property
+    def throttles(self) -> ThrottleRepository: ...
+
+    @property
+    def recovery_codes(self) -> RecoveryCodeRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -15,6 +15,11 @@ from litestar.openapi.spec import Components, SecurityScheme
 from entrypoints.http.authentication import bearer_authentication
 from entrypoints.http.controllers.enrollments import start_enrollment
 from entrypoints.http.controllers.health import live, ready
+from entrypoints.http.controllers.recovery_codes import (
+    recovery_code_status,
+    regenerate_recovery_codes,
+)
+from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.response_headers import response_headers_middleware
 
@@ -30,7 +35,15 @@ class HttpOptions:
 def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
     """The app. ``lifespan`` builds the services (see ``entrypoints.composition``)."""
     return Litestar(
-        route_handlers=[start_enrollment, live, ready],
+        route_handlers=[
+            start_enrollment,
+            confirm_enrollment,
+            verify_code,
+            regenerate_recovery_codes,
+            recovery_code_status,
+            live,
+            ready,
+        ],
         lifespan=[lifespan],
         middleware=[response_headers_middleware, bearer_authentication()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

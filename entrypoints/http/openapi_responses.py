@@ -13,14 +13,17 @@ BEARER_TOKEN: list[dict[str, list[str]]] = [{"BearerToken": []}]
 """``security=`` of every route that needs an access token (the health routes do not)."""
 
 _WHY: dict[int, str] = {
-    400: "Malformed JSON, invalid UTF-8, too deep nesting, an unknown, missing or invalid field.",
+    400: "Malformed JSON, invalid UTF-8, too deep nesting, an unknown, missing or invalid field; "
+    "or a wrong or replayed code (the same answer for both).",
     401: "Missing, malformed, badly signed, expired, not-yet-valid or foreign access token; "
     "see WWW-Authenticate.",
     403: "The access token lacks the required scope.",
     404: "No such resource for this user.",
-    409: "A concurrent request changed the same data.",
+    409: "A concurrent request changed the same data, or the authenticator is active already.",
     413: "The body is larger than the limit.",
+    410: "The pending enrollment expired; start a new one.",
     415: "The body is not application/json.",
+    429: "Too many failed attempts; see Retry-After.",
     500: "Unexpected error; the body carries a correlation id and nothing else.",
     503: "A dependency is unavailable; nothing was changed. See Retry-After.",
 }

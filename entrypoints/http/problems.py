@@ -12,19 +12,27 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from application.errors import (
     ApplicationError,
+    CodeRejected,
     ConcurrentUpdate,
     DependencyUnavailable,
+    EnrollmentNotFound,
     InsufficientScope,
     InvalidToken,
     MissingToken,
+    NoActiveAuthenticator,
     SecretUnreadable,
 )
 from domain.errors import (
     DomainError,
+    EnrollmentExpired,
+    EnrollmentNotPending,
+    InvalidCodeFormat,
     InvalidDeviceName,
     InvalidOtpauthLabel,
     InvalidSecret,
     InvalidTotpPolicy,
+    LockedOut,
+    StepAlreadyUsed,
     UnsupportedMfaMethod,
 )
 from entrypoints.http.request_context import request_id_of
@@ -61,6 +69,14 @@ INTERNAL = ProblemType(
     "An unexpected error occurred. Quote the correlation id when reporting it.",
 )
 
+INVALID_CODE = ProblemType(
+    HTTPStatus.BAD_REQUEST,
+    "invalid-code",
+    "Invalid code",
+    "The code is not valid. Check the time on your device and enter the newest code.",
+)
+"""A wrong and a replayed code get this same answer (SECURITY.md V4)."""
+
 ERROR_TABLE: dict[type[Exception], ProblemType] = {
     MalformedBody: ProblemType(HTTPStatus.BAD_REQUEST, "malformed-body", "Malformed request body"),
     ValidationException: ProblemType(
@@ -69,6 +85,36 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
     UnsupportedMfaMethod: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
     InvalidDeviceName: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
     InvalidOtpauthLabel: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
+    InvalidCodeFormat: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
+    CodeRejected: INVALID_CODE,
+    StepAlreadyUsed: INVALID_CODE,
+    EnrollmentNotFound: ProblemType(
+        HTTPStatus.NOT_FOUND, "enrollment-not-found", "Not found", "No such authenticator."
+    ),
+    NoActiveAuthenticator: ProblemType(
+        HTTPStatus.NOT_FOUND,
+        "no-active-authenticator",
+        "No active authenticator",
+        "Set up an authenticator app first.",
+    ),
+    EnrollmentNotPending: ProblemType(
+        HTTPStatus.CONFLICT,
+        "already-active",
+        "Already active",
+        "This authenticator is active already.",
+    ),
+    EnrollmentExpired: ProblemType(
+        HTTPStatus.GONE,
+        "enrollment-expired",
+        "Enrollment expired",
+        "This enrollment expired before it was confirmed. Start a new one.",
+    ),
+    LockedOut: ProblemType(
+        HTTPStatus.TOO_MANY_REQUESTS,
+        "too-many-attempts",
+        "Too many attempts",
+        "Too many failed attempts. Wait for the time in Retry-After, then try again.",
+    ),
     UnsupportedMediaType: ProblemType(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
@@ -129,7 +175,7 @@ def _headers_for(error: Exception, status: int) -> dict[str, str]:
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'}
     if isinstance(error, InsufficientScope):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
-    if isinstance(error, DependencyUnavailable):
+    if isinstance(error, DependencyUnavailable | LockedOut):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, HTTPException) and error.headers:
         return dict(error.headers)
@@ -170,6 +216,7 @@ def problem_response(request: Request[Any, Any, Any], error: Exception) -> Respo
         detail=detail,
         errors=_field_errors(error),
         correlation_id=correlation_id,
+        attempts_remaining=error.attempts_left if isinstance(error, CodeRejected) else None,
     )
     return Response(
         problem,

@@ -6,7 +6,10 @@ import re
 import secrets
 from typing import Any
 
+from litestar import Request
 from litestar.types import Scope
+
+from application.ports.audit import RequestContext
 
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
@@ -25,3 +28,12 @@ def request_id_of(scope: Scope) -> str:
     value: Any = scope
     found = value.get(_SCOPE_KEY)
     return found if isinstance(found, str) else "unknown"
+
+
+def request_context(request: Request[Any, Any, Any]) -> RequestContext:
+    """Who asked, from where, for the audit trail."""
+    return RequestContext(
+        request_id=request_id_of(request.scope),
+        client_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )

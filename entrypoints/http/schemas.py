@@ -65,8 +65,76 @@ class Problem(msgspec.Struct, omit_defaults=True, rename="camel"):
     detail: str
     errors: list[FieldError] | None = None
     correlation_id: str | None = None
+    attempts_remaining: int | None = None
 
 
 class HealthStatus(msgspec.Struct):
     status: Literal["ok", "unavailable"]
     checks: dict[str, Literal["ok", "unavailable"]] = msgspec.field(default_factory=dict)
+
+
+Code = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=16,
+        description="The code the authenticator app shows: exactly N ASCII digits, as a string.",
+        examples=["123456"],
+    ),
+]
+RecoveryCode = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=32,
+        description="A recovery code, e.g. K7QM-2D9V-XR4T-8BNA (case, spaces and hyphens ignored).",
+    ),
+]
+
+
+class ConfirmEnrollmentRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    code: Code
+
+
+class ConfirmEnrollmentResponse(msgspec.Struct, rename="camel", omit_defaults=True):
+    enrollment_id: str
+    status: Literal["active"]
+    activated_at: datetime
+    recovery_codes: (
+        Annotated[
+            list[str],
+            msgspec.Meta(
+                description="Ten single-use codes, shown this once; only when the user had none."
+            ),
+        ]
+        | None
+    ) = None
+
+
+class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    """Exactly one of ``code`` and ``recoveryCode``."""
+
+    code: Code | None = None
+    recovery_code: RecoveryCode | None = None
+
+    def __post_init__(self) -> None:
+        if (self.code is None) == (self.recovery_code is None):
+            raise ValueError("send exactly one of code and recoveryCode")
+
+
+class VerifyResponse(msgspec.Struct, rename="camel"):
+    verified: bool
+    method: Literal["totp", "recoveryCode"]
+    enrollment_id: str | None
+    verified_at: datetime
+    recovery_codes_remaining: int
+
+
+class RecoveryCodesResponse(msgspec.Struct, rename="camel"):
+    recovery_codes: list[str]
+    generated_at: datetime
+
+
+class RecoveryCodeStatusResponse(msgspec.Struct, rename="camel"):
+    remaining: int
+    generated_at: datetime | None

@@ -9,7 +9,13 @@ from litestar import Litestar
 
 from application.ports.readiness import ReadinessProbe
 from application.ports.token_verifier import TokenVerifier
+from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.regenerate_recovery_codes import (
+    GetRecoveryCodeStatus,
+    RegenerateRecoveryCodes,
+)
 from application.use_cases.start_enrollment import StartEnrollment
+from application.use_cases.verify_code import VerifyCode
 
 STATE_KEY = "services"
 
@@ -19,6 +25,10 @@ class Services:
     """The use cases and ports the controllers call, built once per process in the lifespan."""
 
     start_enrollment: StartEnrollment
+    confirm_enrollment: ConfirmEnrollment
+    verify_code: VerifyCode
+    regenerate_recovery_codes: RegenerateRecoveryCodes
+    recovery_code_status: GetRecoveryCodeStatus
     token_verifier: TokenVerifier
     readiness_probes: tuple[ReadinessProbe, ...]
 

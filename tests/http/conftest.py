@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,19 +13,36 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from adapters.jwt.dev_issuer import DevelopmentIssuer
+from adapters.memory.clock import FrozenClock
 from adapters.memory.store import MemoryUnitOfWorkFactory
 from entrypoints.composition import Overrides, create_app
 from entrypoints.settings import DEFAULT_AUDIENCE, DEVELOPMENT_TOKEN_ISSUER, Settings
+from tests.conftest import truncate_all
+from tests.support.sync import run_in_own_loop
 
 AdapterSet = str
-ADAPTER_SETS = ["memory", "sqlite"]
+ADAPTER_SETS = ["memory", "sqlite", "postgres"]
+
+
+@pytest.fixture(params=ADAPTER_SETS)
+def adapter_set(request: pytest.FixtureRequest) -> AdapterSet:
+    return str(request.param)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database_url(adapter_set: AdapterSet, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if adapter_set == "postgres":
+        url = str(request.getfixturevalue("postgres_url"))
+        run_in_own_loop(truncate_all(url))
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'mfa.sqlite3'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'mfa.sqlite3'}",
+        database_url=database_url,
         local_key_file=tmp_path / "secret-encryption.key",
         issuer="Example Bank",
     )
@@ -50,16 +68,20 @@ def auth(token_for: Callable[..., str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token_for()}"}
 
 
-@pytest.fixture(params=ADAPTER_SETS)
-def adapter_set(request: pytest.FixtureRequest) -> AdapterSet:
-    return str(request.param)
+START = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+"""The injected clock's time: the start of a 30-second step, so that codes are easy to place."""
 
 
 @pytest.fixture
-def overrides(adapter_set: AdapterSet) -> Overrides:
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def overrides(adapter_set: AdapterSet, clock: FrozenClock) -> Overrides:
     if adapter_set == "memory":
-        return Overrides(unit_of_work=MemoryUnitOfWorkFactory())
-    return Overrides()
+        return Overrides(unit_of_work=MemoryUnitOfWorkFactory(), clock=clock)
+    return Overrides(clock=clock)
 
 
 @pytest.fixture

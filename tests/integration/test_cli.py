@@ -93,3 +93,24 @@ def test_dev_token_carries_auth_time_and_ttl(tmp_path: Path) -> None:
     assert claims["sub"] == "carol"
     assert claims["auth_time"] == 1700000000
     assert claims["exp"] - claims["iat"] == 60
+
+
+def test_purge_expired_removes_only_expired_pending_enrollments(tmp_path: Path) -> None:
+    environment = {**_development(tmp_path), "MFA_PENDING_TTL_SECONDS": "60"}
+    assert cli(["migrate"], environment).returncode == 0
+    database = tmp_path / "var" / "mfa.sqlite3"
+    with sqlite3.connect(database) as connection:
+        for name, expires in (("old", "2000-01-01 00:00:00"), ("fresh", "2999-01-01 00:00:00")):
+            connection.execute(
+                "INSERT INTO enrollments (id, user_id, method, status, algorithm, digits, period,"
+                " sealed_secret, created_at, expires_at, version) VALUES"
+                " (?, ?, 'totp', 'pending', 'SHA1', 6, 30, 'local:v1:AAAA', ?, ?, 1)",
+                (name.ljust(32, "0"), name, "2000-01-01 00:00:00", expires),
+            )
+    result = cli(["purge-expired"], environment)
+    assert result.returncode == 0, result.stderr
+    assert "removed 1 expired" in result.stderr
+    with sqlite3.connect(database) as connection:
+        assert [row[0] for row in connection.execute("SELECT user_id FROM enrollments")] == [
+            "fresh"
+        ]

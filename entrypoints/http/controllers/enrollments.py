@@ -6,25 +6,16 @@ from typing import Any
 
 from litestar import Request, post
 
-from application.ports.audit import RequestContext
 from application.ports.qr_renderer import QrFormat
 from application.ports.token_verifier import Principal
 from application.use_cases.start_enrollment import StartedEnrollment, StartEnrollmentCommand
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
-from entrypoints.http.request_context import request_id_of
+from entrypoints.http.request_context import request_context
 from entrypoints.http.schemas import StartEnrollmentRequest, StartEnrollmentResponse
 from entrypoints.http.services import services_of
 
 AuthenticatedRequest = Request[Principal, None, Any]
-
-
-def request_context(request: AuthenticatedRequest) -> RequestContext:
-    return RequestContext(
-        request_id=request_id_of(request.scope),
-        client_address=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
 
 
 def _response(started: StartedEnrollment) -> StartEnrollmentResponse:

@@ -1,10 +1,17 @@
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain.enrollment import Enrollment, EnrollmentStatus
-from domain.errors import InvalidDeviceName, UnsupportedMfaMethod
+from domain.errors import (
+    EnrollmentExpired,
+    EnrollmentNotPending,
+    InvalidDeviceName,
+    StepAlreadyUsed,
+    UnsupportedMfaMethod,
+)
 from domain.mfa_method import MfaMethod
 from domain.policy import TotpPolicy
 
@@ -48,3 +55,77 @@ def test_only_allow_listed_methods_parse() -> None:
     for other in ("sms", "TOTP", "hotp", ""):
         with pytest.raises(UnsupportedMfaMethod):
             MfaMethod.parse(other)
+
+
+def _active(last_used_step: int | None = None) -> Enrollment:
+    enrollment = _start()
+    enrollment.status = EnrollmentStatus.ACTIVE
+    enrollment.last_used_step = last_used_step
+    return enrollment
+
+
+def _codes(step_of_right_code: int) -> Callable[[int], str]:
+    return lambda step: "424242" if step == step_of_right_code else f"{step % 1000000:06d}"
+
+
+STEP = TotpPolicy().time_step(NOW.timestamp())
+
+
+def test_match_searches_one_step_either_side() -> None:
+    enrollment = _active()
+    for offset in (-1, 0, 1):
+        match = enrollment.match_code("424242", NOW, _codes(STEP + offset), window=1)
+        assert match is not None
+        assert (match.step, match.offset, match.replayed) == (STEP + offset, offset, False)
+    assert enrollment.match_code("424242", NOW, _codes(STEP + 2), window=1) is None
+
+
+def test_match_at_or_before_the_last_used_step_is_a_replay() -> None:  # V2
+    enrollment = _active(last_used_step=STEP)
+    match = enrollment.match_code("424242", NOW, _codes(STEP), window=1)
+    assert match is not None
+    assert match.replayed
+    with pytest.raises(StepAlreadyUsed):
+        enrollment.record_use(match, NOW, max_drift=2)
+
+
+def test_every_candidate_step_is_computed() -> None:
+    computed: list[int] = []
+
+    def code_at(step: int) -> str:
+        computed.append(step)
+        return "424242" if step == STEP - 1 else "000000"
+
+    _active().match_code("424242", NOW, code_at, window=1)
+    assert computed == [STEP - 1, STEP, STEP + 1]
+
+
+def test_learned_drift_is_bounded() -> None:
+    enrollment = _active()
+    match = enrollment.match_code("424242", NOW, _codes(STEP + 1), window=1)
+    assert match is not None
+    enrollment.record_use(match, NOW, max_drift=0)
+    assert enrollment.drift_steps == 0
+    assert enrollment.last_used_step == STEP + 1
+
+
+def test_confirmation_activates_and_uses_up_the_step() -> None:
+    enrollment = _start()
+    match = enrollment.match_code("424242", NOW, _codes(STEP), window=1)
+    assert match is not None
+    enrollment.confirm(match, NOW)
+    assert enrollment.status is EnrollmentStatus.ACTIVE
+    assert (enrollment.last_used_step, enrollment.expires_at) == (STEP, None)
+    with pytest.raises(EnrollmentNotPending):
+        enrollment.confirm(match, NOW)
+
+
+def test_expired_enrollment_cannot_be_confirmed() -> None:
+    enrollment = _start()
+    later = NOW + timedelta(minutes=11)
+    match = enrollment.match_code(
+        "424242", later, _codes(TotpPolicy().time_step(later.timestamp())), 1
+    )
+    assert match is not None
+    with pytest.raises(EnrollmentExpired):
+        enrollment.confirm(match, later)

@@ -1,0 +1,88 @@
+"""The attempt gate that every code check passes through: reserve, then succeed, fail or release.
+
+Shared by ConfirmEnrollment and VerifyCode so that one lockout counts every guess of a user
+(SECURITY.md V5-V7).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from application.errors import CodeRejected
+from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.errors import LockedOut
+
+
+class AttemptGate:
+    """Reserves an attempt before a code is checked and settles it afterwards."""
+
+    def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
+        self._unit_of_work = unit_of_work
+
+    async def reserve(self, user_id: str, now: datetime, context: RequestContext) -> None:
+        """Takes an attempt from the user's quota, in its own committed transaction.
+
+        Raises:
+            LockedOut: the user is blocked, or attempts in flight fill the quota (recorded).
+        """
+        async with self._unit_of_work() as uow:
+            throttle = await uow.throttles.lock(user_id)
+            try:
+                throttle.reserve(now)
+            except LockedOut:
+                await _audit(uow, AuditAction.CHECK_BLOCKED, user_id, None, now, context)
+                await uow.commit()
+                raise
+            await uow.throttles.save(throttle)
+            await uow.commit()
+
+    async def succeed(self, uow: UnitOfWork, user_id: str) -> None:
+        """Resets the user's count, inside the caller's transaction that records the success."""
+        throttle = await uow.throttles.lock(user_id)
+        throttle.succeed()
+        await uow.throttles.save(throttle)
+
+    async def fail(
+        self,
+        user_id: str,
+        now: datetime,
+        context: RequestContext,
+        *,
+        replayed: bool,
+        enrollment_id: UUID | None,
+    ) -> CodeRejected:
+        """Keeps the reserved attempt counted, starts a block on the fifth, records the outcome, and
+        returns the error to raise: the same for a wrong and a replayed code (SECURITY.md V4)."""
+        async with self._unit_of_work() as uow:
+            throttle = await uow.throttles.lock(user_id)
+            blocked = throttle.fail(now)
+            await uow.throttles.save(throttle)
+            action = AuditAction.CODE_REPLAYED if replayed else AuditAction.CODE_REJECTED
+            await _audit(uow, action, user_id, enrollment_id, now, context)
+            if blocked:
+                await _audit(uow, AuditAction.LOCKED_OUT, user_id, None, now, context)
+            await uow.commit()
+        return CodeRejected(throttle.attempts_left)
+
+    async def release(self, user_id: str, now: datetime, context: RequestContext) -> None:
+        """Gives the attempt back after a dependency failed: nothing is counted (SECURITY.md V7).
+        Best effort: when the database itself is down, the reservation could not be kept either."""
+        async with self._unit_of_work() as uow:
+            throttle = await uow.throttles.lock(user_id)
+            throttle.release()
+            await uow.throttles.save(throttle)
+            await _audit(uow, AuditAction.DEPENDENCY_FAILED, user_id, None, now, context)
+            await uow.commit()
+
+
+async def _audit(
+    uow: UnitOfWork,
+    action: AuditAction,
+    user_id: str,
+    enrollment_id: UUID | None,
+    now: datetime,
+    context: RequestContext,
+) -> None:
+    await uow.audit.append(AuditEvent(action, user_id, enrollment_id, now, context))

@@ -1,0 +1,143 @@
+"""ConfirmEnrollment: the first code from the app turns a pending enrollment active."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from uuid import UUID
+
+from application.errors import ConcurrentUpdate, DependencyUnavailable, EnrollmentNotFound
+from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.clock import Clock
+from application.ports.otp_generator import OtpGenerator
+from application.ports.secret_cipher import SecretCipher, SecretOwner
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.attempts import AttemptGate
+from application.use_cases.recovery_code_issuer import issue_recovery_codes
+from domain.enrollment import CodeMatch, Enrollment, EnrollmentStatus
+from domain.errors import EnrollmentExpired, EnrollmentNotPending
+from domain.otp_code import parse_code
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmEnrollmentCommand:
+    user_id: str
+    enrollment_id: UUID
+    code: str
+    context: RequestContext
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmedEnrollment:
+    enrollment_id: UUID
+    activated_at: datetime
+    recovery_codes: list[str] | None
+    """A new set, shown once, when the user had no unused recovery code."""
+
+
+class ConfirmEnrollment:
+    """Checks the first code of a pending enrollment and activates it.
+
+    The attempt is reserved before the code is checked (SECURITY.md V5); the secret is decrypted
+    outside any transaction; the activation is a version-checked update, so of concurrent
+    confirmations exactly one succeeds (D3). The confirming code's step is used up (V2).
+
+    Raises:
+        EnrollmentNotFound: unknown, revoked, or another user's enrollment.
+        EnrollmentNotPending: it is active already.
+        EnrollmentExpired: it passed its expiry.
+        InvalidCodeFormat: not exactly N ASCII digits (not counted as an attempt).
+        LockedOut: too many failures; nothing was checked.
+        CodeRejected: wrong or replayed code (counted).
+        DependencyUnavailable: the cipher or the store is down; nothing was counted or used.
+    """
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        cipher: SecretCipher,
+        generator: OtpGenerator,
+        clock: Clock,
+        window: int,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._cipher = cipher
+        self._generator = generator
+        self._clock = clock
+        self._window = window
+        self._gate = AttemptGate(unit_of_work)
+
+    async def __call__(self, command: ConfirmEnrollmentCommand) -> ConfirmedEnrollment:
+        now = self._clock.now()
+        enrollment = await self._pending_enrollment(command, now)
+        code = parse_code(command.code, enrollment.policy.digits)
+        await self._gate.reserve(command.user_id, now, command.context)
+        try:
+            secret = await self._cipher.decrypt(
+                enrollment.sealed_secret, SecretOwner(enrollment.user_id, enrollment.id)
+            )
+        except DependencyUnavailable:
+            with contextlib.suppress(DependencyUnavailable):
+                await self._gate.release(command.user_id, now, command.context)
+            raise
+        generate = partial(self._generator.code_at, secret, enrollment.policy)
+        match = enrollment.match_code(code, now, generate, self._window)
+        if match is not None and not match.replayed:
+            try:
+                return await self._activate(enrollment, match, command, now)
+            except ConcurrentUpdate:
+                pass  # another confirmation won with this very code: a replay
+        raise await self._gate.fail(
+            command.user_id,
+            now,
+            command.context,
+            replayed=match is not None,
+            enrollment_id=enrollment.id,
+        )
+
+    async def _pending_enrollment(
+        self, command: ConfirmEnrollmentCommand, now: datetime
+    ) -> Enrollment:
+        async with self._unit_of_work() as uow:
+            enrollment = await uow.enrollments.get(command.enrollment_id)
+        if (
+            enrollment is None
+            or enrollment.user_id != command.user_id
+            or enrollment.status is EnrollmentStatus.REVOKED
+        ):
+            raise EnrollmentNotFound("no such enrollment")
+        if enrollment.status is EnrollmentStatus.ACTIVE:
+            raise EnrollmentNotPending("the enrollment is active already")
+        if enrollment.is_expired(now):
+            raise EnrollmentExpired("the enrollment expired; start a new one")
+        return enrollment
+
+    async def _activate(
+        self,
+        enrollment: Enrollment,
+        match: CodeMatch,
+        command: ConfirmEnrollmentCommand,
+        now: datetime,
+    ) -> ConfirmedEnrollment:
+        async with self._unit_of_work() as uow:
+            enrollment.confirm(match, now)
+            await uow.enrollments.update(enrollment)
+            await self._gate.succeed(uow, command.user_id)
+            remaining, _ = await uow.recovery_codes.remaining(command.user_id)
+            codes = None
+            if remaining == 0:
+                codes = await issue_recovery_codes(uow, command.user_id, now, command.context)
+            await uow.audit.append(
+                AuditEvent(
+                    AuditAction.ENROLLMENT_CONFIRMED,
+                    command.user_id,
+                    enrollment.id,
+                    now,
+                    command.context,
+                )
+            )
+            await uow.commit()
+        return ConfirmedEnrollment(enrollment.id, now, codes)

@@ -1,0 +1,58 @@
+"""RegenerateRecoveryCodes: a new set of recovery codes; the earlier set stops working."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.errors import NoActiveAuthenticator
+from application.ports.audit import RequestContext
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.recovery_code_issuer import issue_recovery_codes
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCodeSet:
+    codes: list[str]
+    generated_at: datetime
+
+
+class RegenerateRecoveryCodes:
+    """Issues ten new codes, shown once, for a user with an active authenticator.
+
+    Raises:
+        NoActiveAuthenticator: recovery codes back up an authenticator; the user has none.
+        DependencyUnavailable: the store is down; the earlier set still works.
+    """
+
+    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+
+    async def __call__(self, user_id: str, context: RequestContext) -> RecoveryCodeSet:
+        now = self._clock.now()
+        async with self._unit_of_work() as uow:
+            if not await uow.enrollments.active_for_user(user_id):
+                raise NoActiveAuthenticator("no active authenticator")
+            codes = await issue_recovery_codes(uow, user_id, now, context)
+            await uow.commit()
+        return RecoveryCodeSet(codes, now)
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCodeStatus:
+    remaining: int
+    generated_at: datetime | None
+
+
+class GetRecoveryCodeStatus:
+    """How many unused recovery codes the user has, and when they were generated."""
+
+    def __init__(self, *, unit_of_work: UnitOfWorkFactory) -> None:
+        self._unit_of_work = unit_of_work
+
+    async def __call__(self, user_id: str) -> RecoveryCodeStatus:
+        async with self._unit_of_work() as uow:
+            remaining, generated_at = await uow.recovery_codes.remaining(user_id)
+        return RecoveryCodeStatus(remaining, generated_at)

@@ -1,0 +1,180 @@
+"""VerifyCode: check a code from the app, or a recovery code, at sign-in or before a sensitive action."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from uuid import UUID
+
+from application.errors import (
+    ConcurrentUpdate,
+    DependencyUnavailable,
+    NoActiveAuthenticator,
+)
+from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.clock import Clock
+from application.ports.otp_generator import OtpGenerator
+from application.ports.secret_cipher import SecretCipher, SecretOwner
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.attempts import AttemptGate
+from domain.enrollment import CodeMatch, Enrollment
+from domain.errors import InvalidCodeFormat
+from domain.otp_code import parse_code
+from domain.recovery_codes import hash_recovery_code
+from domain.secret import TotpSecret
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyCommand:
+    """Exactly one of ``code`` and ``recovery_code``."""
+
+    user_id: str
+    code: str | None
+    recovery_code: str | None
+    context: RequestContext
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    method: str
+    """``totp`` or ``recoveryCode``."""
+    enrollment_id: UUID | None
+    """The authenticator whose code matched (None for a recovery code)."""
+    verified_at: datetime
+    recovery_codes_remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationSettings:
+    window: int = 1
+    """Steps accepted either side of the current one (RFC 6238 section 5.2 recommends one)."""
+    max_drift: int = 2
+    """How far, in steps, a device's clock may be learned to run off."""
+
+
+class VerifyCode:
+    """Checks a code against every active authenticator of the user, or a recovery code.
+
+    A code is accepted once only across all replicas (one conditional UPDATE of the last used step,
+    SECURITY.md V2); a recovery code is used up the same way (V6). Every check passes the user's
+    attempt gate (V5); a dependency failure leaves the count and the steps as they were (V7).
+
+    Raises:
+        NoActiveAuthenticator: the user has no active authenticator.
+        InvalidCodeFormat: the code is not in the form the app or the recovery sheet shows.
+        LockedOut: too many failures; nothing was checked.
+        CodeRejected: wrong or replayed (the same answer for both).
+        DependencyUnavailable: the cipher or the store is down.
+    """
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        cipher: SecretCipher,
+        generator: OtpGenerator,
+        clock: Clock,
+        settings: VerificationSettings,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._cipher = cipher
+        self._generator = generator
+        self._clock = clock
+        self._settings = settings
+        self._gate = AttemptGate(unit_of_work)
+
+    async def __call__(self, command: VerifyCommand) -> Verified:
+        now = self._clock.now()
+        async with self._unit_of_work() as uow:
+            authenticators = await uow.enrollments.active_for_user(command.user_id)
+        if not authenticators:
+            raise NoActiveAuthenticator("no active authenticator")
+        if command.recovery_code is not None:
+            code_hash = hash_recovery_code(command.user_id, command.recovery_code)
+            await self._gate.reserve(command.user_id, now, command.context)
+            return await self._use_recovery_code(command, code_hash, now)
+        code = _parse_for_any(command.code or "", authenticators)
+        await self._gate.reserve(command.user_id, now, command.context)
+        try:
+            secrets = await asyncio.gather(*(self._decrypt(a) for a in authenticators))
+        except DependencyUnavailable:
+            with contextlib.suppress(DependencyUnavailable):
+                await self._gate.release(command.user_id, now, command.context)
+            raise
+        matches = [
+            (authenticator, self._match(authenticator, secret, code, now))
+            for authenticator, secret in zip(authenticators, secrets, strict=True)
+        ]
+        for authenticator, match in matches:
+            if match is not None and not match.replayed:
+                with contextlib.suppress(ConcurrentUpdate):  # used meanwhile: a replay
+                    return await self._accept(authenticator, match, command, now)
+        replayed = next((a for a, m in matches if m is not None), None)
+        raise await self._gate.fail(
+            command.user_id,
+            now,
+            command.context,
+            replayed=replayed is not None,
+            enrollment_id=replayed.id if replayed else None,
+        )
+
+    async def _decrypt(self, authenticator: Enrollment) -> TotpSecret:
+        owner = SecretOwner(authenticator.user_id, authenticator.id)
+        return await self._cipher.decrypt(authenticator.sealed_secret, owner)
+
+    def _match(
+        self, authenticator: Enrollment, secret: TotpSecret, code: str, now: datetime
+    ) -> CodeMatch | None:
+        if len(code) != authenticator.policy.digits:
+            return None
+        generate = partial(self._generator.code_at, secret, authenticator.policy)
+        return authenticator.match_code(code, now, generate, self._settings.window)
+
+    async def _accept(
+        self, authenticator: Enrollment, match: CodeMatch, command: VerifyCommand, now: datetime
+    ) -> Verified:
+        async with self._unit_of_work() as uow:
+            authenticator.record_use(match, now, self._settings.max_drift)
+            await uow.enrollments.record_use(authenticator)
+            await self._gate.succeed(uow, command.user_id)
+            remaining, _ = await uow.recovery_codes.remaining(command.user_id)
+            await uow.audit.append(
+                AuditEvent(
+                    AuditAction.CODE_VERIFIED,
+                    command.user_id,
+                    authenticator.id,
+                    now,
+                    command.context,
+                )
+            )
+            await uow.commit()
+        return Verified("totp", authenticator.id, now, remaining)
+
+    async def _use_recovery_code(
+        self, command: VerifyCommand, code_hash: str, now: datetime
+    ) -> Verified:
+        async with self._unit_of_work() as uow:
+            if await uow.recovery_codes.consume(command.user_id, code_hash, now):
+                await self._gate.succeed(uow, command.user_id)
+                remaining, _ = await uow.recovery_codes.remaining(command.user_id)
+                await uow.audit.append(
+                    AuditEvent(
+                        AuditAction.RECOVERY_CODE_USED, command.user_id, None, now, command.context
+                    )
+                )
+                await uow.commit()
+                return Verified("recoveryCode", None, now, remaining)
+        raise await self._gate.fail(
+            command.user_id, now, command.context, replayed=False, enrollment_id=None
+        )
+
+
+def _parse_for_any(code: str, authenticators: list[Enrollment]) -> str:
+    lengths = sorted({a.policy.digits for a in authenticators})
+    for digits in lengths:
+        with contextlib.suppress(InvalidCodeFormat):
+            return parse_code(code, digits)
+    raise InvalidCodeFormat(f"the code must be {' or '.join(map(str, lengths))} digits 0-9")

@@ -1,0 +1,73 @@
+"""The lockout that stops guessing: one counter per user, shared by every authenticator, replica and
+token (SECURITY.md V5, EU PSD2 RTS 2018/389 Art. 4(3)(b))."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.errors import LockedOut
+
+MAX_CONSECUTIVE_FAILURES = 5
+"""PSD2 RTS Art. 4(3)(b): no more than five failed attempts before a temporary or permanent block."""
+
+FIRST_BLOCK = timedelta(minutes=1)
+LONGEST_BLOCK = timedelta(hours=1)
+IN_FLIGHT_RETRY_AFTER = 1
+"""Seconds to wait when the quota is taken by attempts still being checked."""
+
+
+@dataclass(slots=True, kw_only=True)
+class AttemptThrottle:
+    """Counts a user's consecutive failed checks and blocks checks after five.
+
+    An attempt is *reserved* before its code is checked, so attempts in flight count: 50 parallel
+    guesses get at most five evaluated. The reservation then ends as a success (the count resets),
+    a failure (the count stays; the fifth starts a block) or is released when a dependency failed
+    (SECURITY.md V7: nothing counted). Blocks double from one minute up to one hour; there is no
+    permanent block. ``version`` is 0 until the throttle is first stored.
+    """
+
+    user_id: str
+    failures: int = 0
+    locked_until: datetime | None = None
+    lockouts: int = 0
+    version: int = 0
+
+    @property
+    def attempts_left(self) -> int:
+        return max(0, MAX_CONSECUTIVE_FAILURES - self.failures)
+
+    def reserve(self, now: datetime) -> None:
+        """Takes one attempt from the quota.
+
+        Raises:
+            LockedOut: a block is running, or attempts in flight already fill the quota.
+        """
+        if self.locked_until is not None:
+            if now < self.locked_until:
+                raise LockedOut(math.ceil((self.locked_until - now).total_seconds()))
+            self.locked_until = None
+            self.failures = 0
+        if self.failures >= MAX_CONSECUTIVE_FAILURES:
+            raise LockedOut(IN_FLIGHT_RETRY_AFTER)
+        self.failures += 1
+
+    def succeed(self) -> None:
+        """The reserved attempt passed: the count and the back-off start over."""
+        self.failures = 0
+        self.lockouts = 0
+        self.locked_until = None
+
+    def fail(self, now: datetime) -> bool:
+        """The reserved attempt failed; it stays counted. Returns whether this failure started a block."""
+        if self.failures < MAX_CONSECUTIVE_FAILURES or self.locked_until is not None:
+            return False
+        self.locked_until = now + min(FIRST_BLOCK * 2 ** min(self.lockouts, 6), LONGEST_BLOCK)
+        self.lockouts += 1
+        return True
+
+    def release(self) -> None:
+        """The reserved attempt could not be checked (a dependency failed): it is given back."""
+        self.failures = max(0, self.failures - 1)

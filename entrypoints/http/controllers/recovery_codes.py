@@ -1,0 +1,45 @@
+"""Recovery codes: regenerate a set, or see how many are left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+
+from application.ports.token_verifier import Principal
+from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
+from entrypoints.http.request_context import request_context
+from entrypoints.http.schemas import RecoveryCodesResponse, RecoveryCodeStatusResponse
+from entrypoints.http.services import services_of
+
+AuthenticatedRequest = Request[Principal, None, Any]
+
+
+@post(
+    "/settings/MfaSecret/recovery-codes",
+    status_code=200,
+    summary="Regenerate recovery codes",
+    description="Ten new single-use codes, shown once; the earlier set stops working.",
+    responses=problem_responses(401, 403, 404, 500, 503),
+    tags=["Recovery codes"],
+    security=BEARER_TOKEN,
+)
+async def regenerate_recovery_codes(request: AuthenticatedRequest) -> RecoveryCodesResponse:
+    generated = await services_of(request.app).regenerate_recovery_codes(
+        request.user.subject, request_context(request)
+    )
+    return RecoveryCodesResponse(
+        recovery_codes=generated.codes, generated_at=generated.generated_at
+    )
+
+
+@get(
+    "/settings/MfaSecret/recovery-codes",
+    summary="How many recovery codes are left",
+    responses=problem_responses(401, 403, 500, 503),
+    tags=["Recovery codes"],
+    security=BEARER_TOKEN,
+)
+async def recovery_code_status(request: AuthenticatedRequest) -> RecoveryCodeStatusResponse:
+    status = await services_of(request.app).recovery_code_status(request.user.subject)
+    return RecoveryCodeStatusResponse(remaining=status.remaining, generated_at=status.generated_at)

@@ -1,0 +1,98 @@
+"""Checking codes: the first code that activates an authenticator, and codes at sign-in."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, post
+from litestar.params import FromPath
+
+from application.errors import EnrollmentNotFound
+from application.ports.token_verifier import Principal
+from application.use_cases.confirm_enrollment import ConfirmEnrollmentCommand
+from application.use_cases.verify_code import VerifyCommand
+from entrypoints.http.json_body import StrictJsonBody, require_json_body
+from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
+from entrypoints.http.request_context import request_context
+from entrypoints.http.schemas import (
+    ConfirmEnrollmentRequest,
+    ConfirmEnrollmentResponse,
+    VerifyRequest,
+    VerifyResponse,
+)
+from entrypoints.http.services import services_of
+
+AuthenticatedRequest = Request[Principal, None, Any]
+
+
+@post(
+    "/settings/MfaSecret/{enrollment_id:str}/verification",
+    status_code=200,
+    guards=[require_json_body],
+    summary="Confirm a pending authenticator with its first code",
+    description=(
+        "Activates the enrollment when the code matches; its time step is then used up. Returns "
+        "ten recovery codes, shown once, when the user had none. A wrong and a replayed code get "
+        "the same 400."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 409, 410, 413, 415, 429, 500, 503),
+    tags=["Enrollment"],
+    security=BEARER_TOKEN,
+)
+async def confirm_enrollment(
+    request: AuthenticatedRequest,
+    enrollment_id: FromPath[str],
+    data: StrictJsonBody[ConfirmEnrollmentRequest],
+) -> ConfirmEnrollmentResponse:
+    try:
+        parsed_id = uuid.UUID(enrollment_id)
+    except ValueError:
+        raise EnrollmentNotFound("no such enrollment") from None
+    confirmed = await services_of(request.app).confirm_enrollment(
+        ConfirmEnrollmentCommand(
+            user_id=request.user.subject,
+            enrollment_id=parsed_id,
+            code=data.code,
+            context=request_context(request),
+        )
+    )
+    return ConfirmEnrollmentResponse(
+        enrollment_id=str(confirmed.enrollment_id),
+        status="active",
+        activated_at=confirmed.activated_at,
+        recovery_codes=confirmed.recovery_codes,
+    )
+
+
+@post(
+    "/mfa/verify",
+    status_code=200,
+    guards=[require_json_body],
+    summary="Check a code at sign-in or before a sensitive action",
+    description=(
+        "Send exactly one of code (from an active authenticator) and recoveryCode. A code is "
+        "accepted once only; five consecutive failures block checks for a growing time."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 413, 415, 429, 500, 503),
+    tags=["Verification"],
+    security=BEARER_TOKEN,
+)
+async def verify_code(
+    request: AuthenticatedRequest, data: StrictJsonBody[VerifyRequest]
+) -> VerifyResponse:
+    verified = await services_of(request.app).verify_code(
+        VerifyCommand(
+            user_id=request.user.subject,
+            code=data.code,
+            recovery_code=data.recovery_code,
+            context=request_context(request),
+        )
+    )
+    return VerifyResponse(
+        verified=True,
+        method="totp" if verified.method == "totp" else "recoveryCode",
+        enrollment_id=str(verified.enrollment_id) if verified.enrollment_id else None,
+        verified_at=verified.verified_at,
+        recovery_codes_remaining=verified.recovery_codes_remaining,
+    )
