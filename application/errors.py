@@ -51,3 +51,15 @@ class CodeRejected(ApplicationError):
     def __init__(self, attempts_left: int) -> None:
         super().__init__("the code is not valid")
         self.attempts_left = attempts_left
+
+
+class StepUpRequired(ApplicationError):
+    """The change needs a more recent authentication with a second factor (RFC 9470)."""
+
+    def __init__(self, max_age: int) -> None:
+        super().__init__("a recent authentication with a second factor is required")
+        self.max_age = max_age
+
+
+class TooManyAuthenticators(ApplicationError):
+    """The user holds the most active authenticators allowed."""

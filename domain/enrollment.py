@@ -50,6 +50,7 @@ class Enrollment:
     last_used_at: datetime | None = None
     drift_steps: int = 0
     """How many steps the device's clock runs ahead (positive) or behind, learned from accepted codes."""
+    revoked_at: datetime | None = None
     version: int = 1
 
     @classmethod
@@ -148,6 +149,17 @@ class Enrollment:
             raise StepAlreadyUsed("this code was used already")
         self.last_used_step = match.step
         self.last_used_at = now
+
+    def revoke(self, now: datetime) -> None:
+        """Retires an active authenticator for good: its codes are never accepted again.
+
+        Raises:
+            EnrollmentNotPending: it is not active (a pending one is cancelled by removing it).
+        """
+        if self.status is not EnrollmentStatus.ACTIVE:
+            raise EnrollmentNotPending("only an active authenticator can be revoked")
+        self.status = EnrollmentStatus.REVOKED
+        self.revoked_at = now
 
     def rename(self, device_name: str | None) -> None:
         """Gives the authenticator another name (or none).

@@ -29,12 +29,16 @@ from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretCipher
 from application.ports.token_verifier import TokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
 from application.use_cases.purge_expired_enrollments import PurgeExpiredEnrollments
 from application.use_cases.regenerate_recovery_codes import (
     GetRecoveryCodeStatus,
     RegenerateRecoveryCodes,
 )
+from application.use_cases.rename_authenticator import RenameAuthenticator
+from application.use_cases.revoke_authenticator import RevokeAuthenticator
 from application.use_cases.start_enrollment import EnrollmentSettings, StartEnrollment
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
@@ -109,6 +113,20 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         cipher = overrides.cipher or _cipher(settings)
         clock = overrides.clock or SystemClock()
         generator = PyotpGenerator()
+        verify_code = VerifyCode(
+            unit_of_work=unit_of_work,
+            cipher=cipher,
+            generator=generator,
+            clock=clock,
+            settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
+        )
+        step_up = StepUp(
+            StepUpPolicy(
+                max_age=settings.step_up_max_age,
+                second_factor_acr=frozenset(settings.step_up_acr_values),
+            ),
+            verify_code,
+        )
         yield Services(
             start_enrollment=StartEnrollment(
                 unit_of_work=unit_of_work,
@@ -119,7 +137,9 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
                     issuer=settings.issuer,
                     policy=settings.totp_policy,
                     pending_ttl=settings.pending_ttl,
+                    max_active=settings.max_authenticators,
                 ),
+                step_up=step_up,
             ),
             confirm_enrollment=ConfirmEnrollment(
                 unit_of_work=unit_of_work,
@@ -127,18 +147,19 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
                 generator=generator,
                 clock=clock,
                 window=settings.totp_window,
+                max_active=settings.max_authenticators,
             ),
-            verify_code=VerifyCode(
-                unit_of_work=unit_of_work,
-                cipher=cipher,
-                generator=generator,
-                clock=clock,
-                settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
-            ),
+            verify_code=verify_code,
             regenerate_recovery_codes=RegenerateRecoveryCodes(
-                unit_of_work=unit_of_work, clock=clock
+                unit_of_work=unit_of_work, clock=clock, step_up=step_up
             ),
             recovery_code_status=GetRecoveryCodeStatus(unit_of_work=unit_of_work),
+            list_authenticators=ListAuthenticators(unit_of_work=unit_of_work, clock=clock),
+            get_authenticator=GetAuthenticator(unit_of_work=unit_of_work, clock=clock),
+            rename_authenticator=RenameAuthenticator(unit_of_work=unit_of_work, clock=clock),
+            revoke_authenticator=RevokeAuthenticator(
+                unit_of_work=unit_of_work, clock=clock, step_up=step_up
+            ),
             token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
             readiness_probes=probes,
         )

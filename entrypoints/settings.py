@@ -57,6 +57,9 @@ class Settings:
     pending_ttl: timedelta = timedelta(minutes=10)
     totp_window: int = 1
     totp_max_drift: int = 2
+    max_authenticators: int = 5
+    step_up_max_age: timedelta = timedelta(minutes=5)
+    step_up_acr_values: tuple[str, ...] = ()
     max_body_bytes: int = 4096
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
@@ -106,6 +109,11 @@ class Settings:
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
             totp_window=reader.integer("MFA_TOTP_WINDOW", 1, 0, 3),
             totp_max_drift=reader.integer("MFA_TOTP_MAX_DRIFT", 2, 0, 5),
+            max_authenticators=reader.integer("MFA_MAX_AUTHENTICATORS", 5, 1, 20),
+            step_up_max_age=timedelta(
+                seconds=reader.integer("MFA_STEP_UP_MAX_AGE_SECONDS", 300, 30, 3600)
+            ),
+            step_up_acr_values=reader.words("MFA_STEP_UP_ACR_VALUES", ()),
             max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),

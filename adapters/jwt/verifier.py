@@ -247,12 +247,16 @@ class JwtTokenVerifier:
         amr = claims.get("amr", [])
         if not _is_list_of_str(amr):
             raise InvalidToken("token amr malformed")
+        acr = claims.get("acr")
+        if acr is not None and not isinstance(acr, str):
+            raise InvalidToken("token acr malformed")
         return Principal(
             subject=subject,
             display_name=display_name if isinstance(display_name, str) and display_name else None,
             auth_time=None if auth_time is None else int(auth_time),
             scopes=_scopes(claims),
             amr=tuple(amr),
+            acr=acr,
         )
 
 

@@ -64,6 +64,14 @@ class MemoryEnrollmentRepository:
     async def active_for_user(self, user_id: str) -> list[Enrollment]:
         return sorted(self._of(user_id, EnrollmentStatus.ACTIVE), key=lambda e: e.created_at)
 
+    async def current_for_user(self, user_id: str) -> list[Enrollment]:
+        current = [
+            copy.copy(e)
+            for e in self._store.enrollments.values()
+            if e.user_id == user_id and e.status is not EnrollmentStatus.REVOKED
+        ]
+        return sorted(current, key=lambda e: e.created_at)
+
     def _of(self, user_id: str, status: EnrollmentStatus) -> list[Enrollment]:
         return [
             copy.copy(e)

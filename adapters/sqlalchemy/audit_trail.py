@@ -25,8 +25,8 @@ class SqlAuditTrail:
                     enrollment_id=event.enrollment_id,
                     occurred_at=event.occurred_at,
                     request_id=event.context.request_id[:64],
-                    client_address=event.context.client_address,
-                    user_agent=(event.context.user_agent or None)
-                    and event.context.user_agent[:256],
+                    client_address=(event.context.client_address or "")[:64] or None,
+                    user_agent=(event.context.user_agent or "")[:256] or None,
+                    detail=event.detail,
                 )
             )

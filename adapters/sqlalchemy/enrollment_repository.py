@@ -34,6 +34,7 @@ def to_row(enrollment: Enrollment) -> dict[str, Any]:
         "last_used_step": enrollment.last_used_step,
         "last_used_at": enrollment.last_used_at,
         "drift_steps": enrollment.drift_steps,
+        "revoked_at": enrollment.revoked_at,
         "version": enrollment.version,
     }
 
@@ -53,6 +54,7 @@ def from_row(row: sa.Row[Any]) -> Enrollment:
         last_used_step=row.last_used_step,
         last_used_at=row.last_used_at,
         drift_steps=row.drift_steps,
+        revoked_at=row.revoked_at,
         version=row.version,
     )
 
@@ -85,6 +87,19 @@ class SqlEnrollmentRepository:
             .where(
                 enrollments.c.user_id == user_id,
                 enrollments.c.status == EnrollmentStatus.ACTIVE.value,
+            )
+            .order_by(enrollments.c.created_at)
+        )
+        with translated_errors():
+            rows = (await self._connection.execute(query)).all()
+        return [from_row(row) for row in rows]
+
+    async def current_for_user(self, user_id: str) -> list[Enrollment]:
+        query = (
+            sa.select(enrollments)
+            .where(
+                enrollments.c.user_id == user_id,
+                enrollments.c.status != EnrollmentStatus.REVOKED.value,
             )
             .order_by(enrollments.c.created_at)
         )

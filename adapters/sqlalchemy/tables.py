@@ -59,6 +59,7 @@ enrollments = sa.Table(
     sa.Column("last_used_step", sa.BigInteger(), nullable=True),
     sa.Column("last_used_at", UtcDateTime(), nullable=True),
     sa.Column("drift_steps", sa.SmallInteger(), nullable=False, server_default="0"),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.CheckConstraint("method IN ('totp')", name="method"),
     sa.CheckConstraint("status IN ('pending', 'active', 'revoked')", name="status"),
@@ -95,6 +96,7 @@ audit_events = sa.Table(
     sa.Column("request_id", sa.String(64), nullable=False),
     sa.Column("client_address", sa.String(64), nullable=True),
     sa.Column("user_agent", sa.String(256), nullable=True),
+    sa.Column("detail", sa.String(64), nullable=True),
     sa.Index("ix_audit_events_user_id_occurred_at", "user_id", "occurred_at"),
 )
 

@@ -19,6 +19,10 @@ class AuditAction(StrEnum):
     DEPENDENCY_FAILED = "check.dependency_failed"
     RECOVERY_CODES_GENERATED = "recovery_codes.generated"
     RECOVERY_CODE_USED = "recovery_code.used"
+    AUTHENTICATOR_RENAMED = "authenticator.renamed"
+    AUTHENTICATOR_REVOKED = "authenticator.revoked"
+    ENROLLMENT_CANCELLED = "enrollment.cancelled"
+    STEP_UP_REFUSED = "step_up.refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,8 @@ class AuditEvent:
     enrollment_id: UUID | None
     occurred_at: datetime
     context: RequestContext
+    detail: str | None = None
+    """A short non-secret note, e.g. a lockout's length."""
 
 
 class AuditTrail(Protocol):

@@ -15,6 +15,8 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     amr: tuple[str, ...] = ()
     """Authentication methods used (RFC 8176), from ``amr``."""
+    acr: str | None = None
+    """The authentication context class reached, from ``acr``."""
 
 
 class TokenVerifier(Protocol):

@@ -27,6 +27,10 @@ class EnrollmentRepository(Protocol):
         """The user's active authenticators, oldest first."""
         ...
 
+    async def current_for_user(self, user_id: str) -> list[Enrollment]:
+        """The user's pending and active authenticators (not the revoked), oldest first."""
+        ...
+
     async def record_use(self, enrollment: Enrollment) -> None:
         """Stores the step, drift and time of an accepted code, only if no code of the same or a
         later step was accepted meanwhile: one conditional UPDATE, so two replicas can never both

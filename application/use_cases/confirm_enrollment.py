@@ -8,7 +8,12 @@ from datetime import datetime
 from functools import partial
 from uuid import UUID
 
-from application.errors import ConcurrentUpdate, DependencyUnavailable, EnrollmentNotFound
+from application.errors import (
+    ConcurrentUpdate,
+    DependencyUnavailable,
+    EnrollmentNotFound,
+    TooManyAuthenticators,
+)
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.otp_generator import OtpGenerator
@@ -48,6 +53,7 @@ class ConfirmEnrollment:
         EnrollmentNotFound: unknown, revoked, or another user's enrollment.
         EnrollmentNotPending: it is active already.
         EnrollmentExpired: it passed its expiry.
+        TooManyAuthenticators: the user reached the limit of active authenticators meanwhile.
         InvalidCodeFormat: not exactly N ASCII digits (not counted as an attempt).
         LockedOut: too many failures; nothing was checked.
         CodeRejected: wrong or replayed code (counted).
@@ -62,7 +68,9 @@ class ConfirmEnrollment:
         generator: OtpGenerator,
         clock: Clock,
         window: int,
+        max_active: int = 5,
     ) -> None:
+        self._max_active = max_active
         self._unit_of_work = unit_of_work
         self._cipher = cipher
         self._generator = generator
@@ -123,6 +131,8 @@ class ConfirmEnrollment:
         now: datetime,
     ) -> ConfirmedEnrollment:
         async with self._unit_of_work() as uow:
+            if len(await uow.enrollments.active_for_user(command.user_id)) >= self._max_active:
+                raise TooManyAuthenticators("remove an authenticator before adding another")
             enrollment.confirm(match, now)
             await uow.enrollments.update(enrollment)
             await self._gate.succeed(uow, command.user_id)

@@ -9,6 +9,7 @@ from application.errors import NoActiveAuthenticator
 from application.ports.audit import RequestContext
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.step_up import Authentication, StepUp
 from application.use_cases.recovery_code_issuer import issue_recovery_codes
 
 
@@ -19,22 +20,31 @@ class RecoveryCodeSet:
 
 
 class RegenerateRecoveryCodes:
-    """Issues ten new codes, shown once, for a user with an active authenticator.
+    """Issues ten new codes, shown once, for a user with an active authenticator, after a step-up.
 
     Raises:
         NoActiveAuthenticator: recovery codes back up an authenticator; the user has none.
+        StepUpRequired: no recent second-factor authentication or current code (RFC 9470).
         DependencyUnavailable: the store is down; the earlier set still works.
     """
 
-    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, step_up: StepUp) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._step_up = step_up
 
-    async def __call__(self, user_id: str, context: RequestContext) -> RecoveryCodeSet:
+    async def __call__(
+        self, user_id: str, authentication: Authentication, context: RequestContext
+    ) -> RecoveryCodeSet:
         now = self._clock.now()
         async with self._unit_of_work() as uow:
-            if not await uow.enrollments.active_for_user(user_id):
-                raise NoActiveAuthenticator("no active authenticator")
+            has_active = bool(await uow.enrollments.active_for_user(user_id))
+        if not has_active:
+            raise NoActiveAuthenticator("no active authenticator")
+        await self._step_up.require(
+            user_id, authentication, has_active_authenticator=True, now=now, context=context
+        )
+        async with self._unit_of_work() as uow:
             codes = await issue_recovery_codes(uow, user_id, now, context)
             await uow.commit()
         return RecoveryCodeSet(codes, now)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from application.errors import TooManyAuthenticators
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.qr_renderer import QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.step_up import Authentication, StepUp
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.mfa_method import MfaMethod
 from domain.otpauth import OtpauthLabel, build_otpauth_uri
@@ -26,6 +28,7 @@ class EnrollmentSettings:
     issuer: str
     policy: TotpPolicy
     pending_ttl: timedelta
+    max_active: int = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class StartEnrollmentCommand:
     device_name: str | None
     qr_format: QrFormat
     context: RequestContext
+    authentication: Authentication = field(default_factory=lambda: Authentication(None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +64,16 @@ class StartEnrollment:
 
     Order (SECURITY.md D1): generate, encrypt, render, then store and commit; the secret leaves only
     after the commit, so any failure before it returns no secret and leaves no row. A user's earlier
-    pending enrollment is replaced in the same transaction, so its secret stops working.
+    pending enrollment is replaced in the same transaction, so its secret stops working. A user who
+    has an active authenticator needs a step-up to add another (RFC 9470); the old one stays valid
+    until the new one is confirmed.
 
     Raises:
         UnsupportedMfaMethod: the method is not on the allow-list.
         InvalidDeviceName: the device name is not 1 to 64 printable characters.
+        TooManyAuthenticators: the user holds ``max_active`` active authenticators.
+        StepUpRequired: the user has an active authenticator and the request shows no recent
+            second-factor authentication or current code.
         DependencyUnavailable: the cipher or the store is down; nothing was stored.
         ConcurrentUpdate: another enrollment of the same user was committed at the same moment.
     """
@@ -77,7 +86,9 @@ class StartEnrollment:
         qr_renderer: QrRenderer,
         clock: Clock,
         settings: EnrollmentSettings,
+        step_up: StepUp,
     ) -> None:
+        self._step_up = step_up
         self._unit_of_work = unit_of_work
         self._cipher = cipher
         self._qr_renderer = qr_renderer
@@ -89,6 +100,7 @@ class StartEnrollment:
         label = OtpauthLabel.for_account(self._settings.issuer, command.account_name)
         policy = self._settings.policy
         now = self._clock.now()
+        await self._check_room_and_step_up(command, now)
         enrollment_id = uuid.uuid4()
         secret = TotpSecret.from_entropy(secrets.token_bytes(SECRET_BYTES))
         enrollment = Enrollment.start(
@@ -145,3 +157,19 @@ class StartEnrollment:
             created_at=enrollment.created_at,
             expires_at=enrollment.expires_at,
         )
+
+    async def _check_room_and_step_up(self, command: StartEnrollmentCommand, now: datetime) -> None:
+        async with self._unit_of_work() as uow:
+            active = await uow.enrollments.active_for_user(command.user_id)
+        if len(active) >= self._settings.max_active:
+            raise TooManyAuthenticators(
+                f"at most {self._settings.max_active} authenticators; remove one first"
+            )
+        if active:
+            await self._step_up.require(
+                command.user_id,
+                command.authentication,
+                has_active_authenticator=True,
+                now=now,
+                context=command.context,
+            )

@@ -13,6 +13,12 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.authentication import bearer_authentication
+from entrypoints.http.controllers.authenticators import (
+    get_authenticator,
+    list_authenticators,
+    remove_authenticator,
+    rename_authenticator,
+)
 from entrypoints.http.controllers.enrollments import start_enrollment
 from entrypoints.http.controllers.health import live, ready
 from entrypoints.http.controllers.recovery_codes import (
@@ -41,6 +47,10 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             verify_code,
             regenerate_recovery_codes,
             recovery_code_status,
+            list_authenticators,
+            get_authenticator,
+            rename_authenticator,
+            remove_authenticator,
             live,
             ready,
         ],

@@ -21,6 +21,8 @@ from application.errors import (
     MissingToken,
     NoActiveAuthenticator,
     SecretUnreadable,
+    StepUpRequired,
+    TooManyAuthenticators,
 )
 from domain.errors import (
     DomainError,
@@ -109,6 +111,18 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "Enrollment expired",
         "This enrollment expired before it was confirmed. Start a new one.",
     ),
+    StepUpRequired: ProblemType(
+        HTTPStatus.UNAUTHORIZED,
+        "step-up-required",
+        "Recent authentication required",
+        "Sign in again with your second factor, or send a current code in X-MFA-Code.",
+    ),
+    TooManyAuthenticators: ProblemType(
+        HTTPStatus.CONFLICT,
+        "too-many-authenticators",
+        "Too many authenticators",
+        "Remove an authenticator before adding another.",
+    ),
     LockedOut: ProblemType(
         HTTPStatus.TOO_MANY_REQUESTS,
         "too-many-attempts",
@@ -173,6 +187,12 @@ def _headers_for(error: Exception, status: int) -> dict[str, str]:
         return {"WWW-Authenticate": f'Bearer realm="{REALM}"'}
     if isinstance(error, InvalidToken):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="invalid_token"'}
+    if isinstance(error, StepUpRequired):
+        return {
+            "WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_user_authentication", '
+            f'error_description="A recent authentication with a second factor is required", '
+            f"max_age={error.max_age}"
+        }
     if isinstance(error, InsufficientScope):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
     if isinstance(error, DependencyUnavailable | LockedOut):

@@ -138,3 +138,22 @@ class RecoveryCodesResponse(msgspec.Struct, rename="camel"):
 class RecoveryCodeStatusResponse(msgspec.Struct, rename="camel"):
     remaining: int
     generated_at: datetime | None
+
+
+class AuthenticatorResponse(msgspec.Struct, rename="camel"):
+    """An authenticator's metadata. Never its secret, URI or QR code."""
+
+    id: str
+    method: Literal["totp"]
+    status: Literal["pending", "active"]
+    device_name: str | None
+    created_at: datetime
+    activated_at: datetime | None
+    last_used_at: datetime | None
+    algorithm: Literal["SHA1", "SHA256", "SHA512"]
+    digits: int
+    period: int
+
+
+class RenameRequest(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    device_name: DeviceName | None

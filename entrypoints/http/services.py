@@ -10,10 +10,13 @@ from litestar import Litestar
 from application.ports.readiness import ReadinessProbe
 from application.ports.token_verifier import TokenVerifier
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
 from application.use_cases.regenerate_recovery_codes import (
     GetRecoveryCodeStatus,
     RegenerateRecoveryCodes,
 )
+from application.use_cases.rename_authenticator import RenameAuthenticator
+from application.use_cases.revoke_authenticator import RevokeAuthenticator
 from application.use_cases.start_enrollment import StartEnrollment
 from application.use_cases.verify_code import VerifyCode
 
@@ -29,6 +32,10 @@ class Services:
     verify_code: VerifyCode
     regenerate_recovery_codes: RegenerateRecoveryCodes
     recovery_code_status: GetRecoveryCodeStatus
+    list_authenticators: ListAuthenticators
+    get_authenticator: GetAuthenticator
+    rename_authenticator: RenameAuthenticator
+    revoke_authenticator: RevokeAuthenticator
     token_verifier: TokenVerifier
     readiness_probes: tuple[ReadinessProbe, ...]
 

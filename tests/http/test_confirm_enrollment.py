@@ -48,12 +48,13 @@ async def test_codes_two_steps_away_are_rejected(
 
 
 async def test_first_confirmation_returns_ten_recovery_codes_once(
-    client: Client, token: str
+    client: Client, token: str, token_for: Callable[..., str]
 ) -> None:  # V6
     first = await enroll(client, token)
     body = (await confirm(client, token, first, code_for(first, START))).json()
     assert len(body["recoveryCodes"]) == 10
     assert len(set(body["recoveryCodes"])) == 10
+    token = token_for("alice", amr=["pwd", "otp"], auth_time=int(START.timestamp()))
     second = await enroll(client, token)
     again = (await confirm(client, token, second, code_for(second, START, 1))).json()
     assert "recoveryCodes" not in again

@@ -54,7 +54,7 @@ async def test_openapi_document_describes_the_endpoint_truthfully(client: Client
     document = (await client.get("/schema/openapi.json")).json()
     operation = document["paths"]["/settings/MfaSecret"]["post"]
     assert set(operation["responses"]) == {
-        "200", "400", "401", "403", "409", "413", "415", "500", "503"
+        "200", "400", "401", "403", "409", "413", "415", "429", "500", "503"
     }  # fmt: skip
     for status in ("400", "401", "503"):
         assert "application/problem+json" in operation["responses"][status]["content"]

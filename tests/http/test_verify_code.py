@@ -185,9 +185,12 @@ async def test_another_users_recovery_code_does_not_work(
     assert (await verify(client, bob, recoveryCode=codes[0])).status_code == 400
 
 
-async def test_regenerating_recovery_codes_kills_the_old_set(client: Client, token: str) -> None:
+async def test_regenerating_recovery_codes_kills_the_old_set(
+    client: Client, token: str, token_for: Callable[..., str]
+) -> None:
     _, old = await _active(client, token)
-    response = await client.post("/settings/MfaSecret/recovery-codes", headers=bearer(token))
+    stepped_up = token_for("alice", amr=["pwd", "otp"], auth_time=int(START.timestamp()))
+    response = await client.post("/settings/MfaSecret/recovery-codes", headers=bearer(stepped_up))
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
     new = response.json()["recoveryCodes"]

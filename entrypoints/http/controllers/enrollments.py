@@ -14,6 +14,7 @@ from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
 from entrypoints.http.schemas import StartEnrollmentRequest, StartEnrollmentResponse
 from entrypoints.http.services import services_of
+from entrypoints.http.step_up import authentication_of
 
 AuthenticatedRequest = Request[Principal, None, Any]
 
@@ -48,7 +49,7 @@ def _response(started: StartedEnrollment) -> StartEnrollmentResponse:
         "and a QR code to scan. The enrollment stays pending until confirmed with a first code, and "
         "replaces the user's earlier pending one. The response is never cached."
     ),
-    responses=problem_responses(400, 401, 403, 409, 413, 415, 500, 503),
+    responses=problem_responses(400, 401, 403, 409, 413, 415, 429, 500, 503),
     tags=["Enrollment"],
     security=BEARER_TOKEN,
 )
@@ -64,6 +65,7 @@ async def start_enrollment(
             device_name=data.device_name,
             qr_format=QrFormat(data.qr_format),
             context=request_context(request),
+            authentication=authentication_of(request),
         )
     )
     return _response(started)

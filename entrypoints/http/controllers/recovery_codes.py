@@ -11,6 +11,7 @@ from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
 from entrypoints.http.schemas import RecoveryCodesResponse, RecoveryCodeStatusResponse
 from entrypoints.http.services import services_of
+from entrypoints.http.step_up import authentication_of
 
 AuthenticatedRequest = Request[Principal, None, Any]
 
@@ -19,14 +20,17 @@ AuthenticatedRequest = Request[Principal, None, Any]
     "/settings/MfaSecret/recovery-codes",
     status_code=200,
     summary="Regenerate recovery codes",
-    description="Ten new single-use codes, shown once; the earlier set stops working.",
-    responses=problem_responses(401, 403, 404, 500, 503),
+    description=(
+        "Ten new single-use codes, shown once; the earlier set stops working. Needs a recent "
+        "sign-in with a second factor, or a current code in the X-MFA-Code header (RFC 9470)."
+    ),
+    responses=problem_responses(400, 401, 403, 404, 429, 500, 503),
     tags=["Recovery codes"],
     security=BEARER_TOKEN,
 )
 async def regenerate_recovery_codes(request: AuthenticatedRequest) -> RecoveryCodesResponse:
     generated = await services_of(request.app).regenerate_recovery_codes(
-        request.user.subject, request_context(request)
+        request.user.subject, authentication_of(request), request_context(request)
     )
     return RecoveryCodesResponse(
         recovery_codes=generated.codes, generated_at=generated.generated_at

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from litestar import Request, post
 from litestar.params import FromPath
 
-from application.errors import EnrollmentNotFound
 from application.ports.token_verifier import Principal
 from application.use_cases.confirm_enrollment import ConfirmEnrollmentCommand
 from application.use_cases.verify_code import VerifyCommand
+from entrypoints.http.controllers.authenticators import enrollment_id_from
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
@@ -45,10 +44,7 @@ async def confirm_enrollment(
     enrollment_id: FromPath[str],
     data: StrictJsonBody[ConfirmEnrollmentRequest],
 ) -> ConfirmEnrollmentResponse:
-    try:
-        parsed_id = uuid.UUID(enrollment_id)
-    except ValueError:
-        raise EnrollmentNotFound("no such enrollment") from None
+    parsed_id = enrollment_id_from(enrollment_id)
     confirmed = await services_of(request.app).confirm_enrollment(
         ConfirmEnrollmentCommand(
             user_id=request.user.subject,

@@ -6,16 +6,19 @@ import pytest
 from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.memory.clock import FrozenClock
 from adapters.memory.store import MemoryUnitOfWorkFactory
+from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from application.errors import DependencyUnavailable
 from application.ports.audit import AuditAction, RequestContext
 from application.ports.qr_renderer import QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
+from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.start_enrollment import (
     EnrollmentSettings,
     StartEnrollment,
     StartEnrollmentCommand,
 )
+from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from domain.enrollment import EnrollmentStatus
 from domain.errors import InvalidDeviceName, UnsupportedMfaMethod
 from domain.policy import HashAlgorithm, TotpPolicy
@@ -31,12 +34,22 @@ def _use_case(
     renderer: QrRenderer | None = None,
     policy: TotpPolicy | None = None,
 ) -> StartEnrollment:
+    cipher = cipher or LocalAesGcmCipher({1: os.urandom(32)})
+    clock = FrozenClock(NOW)
+    verify = VerifyCode(
+        unit_of_work=store,
+        cipher=cipher,
+        generator=PyotpGenerator(),
+        clock=clock,
+        settings=VerificationSettings(),
+    )
     return StartEnrollment(
         unit_of_work=store,
-        cipher=cipher or LocalAesGcmCipher({1: os.urandom(32)}),
+        cipher=cipher,
         qr_renderer=renderer or SegnoQrRenderer(),
-        clock=FrozenClock(NOW),
+        clock=clock,
         settings=EnrollmentSettings("Example Bank", policy or TotpPolicy(), timedelta(minutes=10)),
+        step_up=StepUp(StepUpPolicy(), verify),
     )
 
 
