@@ -1,0 +1,50 @@
+"""TLS to Vault: trust only the configured CA, and fail closed without it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.vault.client import TokenAuth
+from adapters.vault.gateway import VaultGateway
+from adapters.vault.names import DEFAULT_KEY
+from adapters.vault.probe import VaultProbe
+from adapters.vault.transit_cipher import VaultTransitCipher
+from application.errors import DependencyUnavailable
+from application.ports.secret_cipher import SecretOwner
+from domain.secret import TotpSecret
+from tests.integration.vault.helpers import SessionFactory, provision
+from tests.support.vault_server import VaultServer
+
+
+@pytest.fixture
+def tls_vault() -> Iterator[VaultServer]:
+    with VaultServer(setup=lambda server: provision(server, DEFAULT_KEY), tls=True) as server:
+        yield server
+
+
+async def test_cipher_works_over_tls_with_the_configured_ca(
+    tls_vault: VaultServer, make_session: SessionFactory
+) -> None:
+    session = make_session(
+        tls_vault.addr, TokenAuth(tls_vault.root_token), ca_cert=tls_vault.ca_cert
+    )
+    cipher = VaultTransitCipher(VaultGateway(session))
+    owner = SecretOwner("alice", uuid.uuid4())
+    secret = TotpSecret.from_entropy(os.urandom(20))
+    assert await cipher.decrypt(await cipher.encrypt(secret, owner), owner) == secret
+
+
+async def test_server_certificate_from_an_untrusted_ca_is_unavailable(
+    tls_vault: VaultServer, make_session: SessionFactory
+) -> None:
+    gateway = VaultGateway(make_session(tls_vault.addr, TokenAuth(tls_vault.root_token)))
+    with pytest.raises(DependencyUnavailable):
+        await VaultProbe(gateway).check()
+    with pytest.raises(DependencyUnavailable):
+        await VaultTransitCipher(gateway).encrypt(
+            TotpSecret.from_entropy(os.urandom(20)), SecretOwner("alice", uuid.uuid4())
+        )
