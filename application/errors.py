@@ -63,3 +63,24 @@ class StepUpRequired(ApplicationError):
 
 class TooManyAuthenticators(ApplicationError):
     """The user holds the most active authenticators allowed."""
+
+
+class DeviceClockSkew(CodeRejected):
+    """At confirmation: the code is the device's for a time some steps away; its clock is off."""
+
+    def __init__(self, attempts_left: int, skew_seconds: int) -> None:
+        super().__init__(attempts_left)
+        self.skew_seconds = skew_seconds
+
+
+class AuthenticatorParametersIgnored(CodeRejected):
+    """At confirmation: the code is the SHA1 / 6 digits / 30 s one, so the app ignored the
+    configured algorithm, digits or period (SECURITY.md S2)."""
+
+
+class EnrollmentRateLimited(ApplicationError):
+    """Too many enrollments started recently; each costs a key-service encryption."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many enrollments started; retry later")
+        self.retry_after = retry_after

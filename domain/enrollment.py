@@ -112,6 +112,19 @@ class Enrollment:
         replayed = self.last_used_step is not None and matched <= self.last_used_step
         return CodeMatch(step=matched, offset=matched - current, replayed=replayed)
 
+    def clock_skew_steps(
+        self, code: str, now: datetime, code_at: Callable[[int], str], window: int, reach: int
+    ) -> int | None:
+        """For a code that did not match: the offset, in steps, of a step between ``window + 1``
+        and ``reach`` steps away whose code it is, which suggests the device's clock is off; else
+        None. A diagnostic only: such a code is still refused."""
+        current = self.policy.time_step(now.timestamp())
+        for distance in range(window + 1, reach + 1):
+            for offset in (-distance, distance):
+                if hmac.compare_digest(code_at(current + offset).encode(), code.encode()):
+                    return offset
+        return None
+
     def confirm(self, match: CodeMatch, now: datetime) -> None:
         """Activates a pending enrollment with its first code, whose step is then used up.
 

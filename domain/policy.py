@@ -61,3 +61,23 @@ class TotpPolicy:
         Python integers are unbounded, so times past 2^32 seconds (year 2106) work (S3).
         """
         return math.floor(unix_time / self.period)
+
+
+WIDELY_SUPPORTED_APPS = (
+    "Google Authenticator",
+    "Microsoft Authenticator",
+    "Authy",
+    "1Password",
+    "Bitwarden",
+    "Aegis",
+    "FreeOTP",
+    "2FAS",
+)
+FULL_PARAMETER_APPS = ("1Password", "Bitwarden", "Aegis", "FreeOTP", "2FAS")
+"""Apps that honour the algorithm, digits and period of the otpauth URI. Google Authenticator,
+Microsoft Authenticator and Authy read only the secret and produce SHA1 / 6 / 30 codes (S2)."""
+
+
+def supported_apps(policy: TotpPolicy) -> tuple[str, ...]:
+    """The common authenticator apps that produce correct codes for ``policy``."""
+    return WIDELY_SUPPORTED_APPS if policy.is_widely_supported else FULL_PARAMETER_APPS

@@ -138,6 +138,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
                     policy=settings.totp_policy,
                     pending_ttl=settings.pending_ttl,
                     max_active=settings.max_authenticators,
+                    max_starts_per_hour=settings.enrollments_per_hour,
                 ),
                 step_up=step_up,
             ),

@@ -58,6 +58,7 @@ class Settings:
     totp_window: int = 1
     totp_max_drift: int = 2
     max_authenticators: int = 5
+    enrollments_per_hour: int = 10
     step_up_max_age: timedelta = timedelta(minutes=5)
     step_up_acr_values: tuple[str, ...] = ()
     max_body_bytes: int = 4096
@@ -110,6 +111,7 @@ class Settings:
             totp_window=reader.integer("MFA_TOTP_WINDOW", 1, 0, 3),
             totp_max_drift=reader.integer("MFA_TOTP_MAX_DRIFT", 2, 0, 5),
             max_authenticators=reader.integer("MFA_MAX_AUTHENTICATORS", 5, 1, 20),
+            enrollments_per_hour=reader.integer("MFA_ENROLLMENTS_PER_HOUR", 10, 1, 1000),
             step_up_max_age=timedelta(
                 seconds=reader.integer("MFA_STEP_UP_MAX_AGE_SECONDS", 300, 30, 3600)
             ),

@@ -14,7 +14,7 @@ from typing import Self
 from uuid import UUID
 
 from application.errors import ConcurrentUpdate
-from application.ports.audit import AuditEvent
+from application.ports.audit import AuditAction, AuditEvent
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.throttle import AttemptThrottle
 
@@ -147,8 +147,16 @@ class MemoryRecoveryCodeRepository:
 
 
 class MemoryAuditTrail:
-    def __init__(self, staged: _Staged) -> None:
+    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+        self._store = store
         self._staged = staged
+
+    async def count_since(self, user_id: str, action: AuditAction, since: datetime) -> int:
+        return sum(
+            1
+            for e in self._store.audit_events
+            if e.user_id == user_id and e.action is action and e.occurred_at >= since
+        )
 
     async def append(self, event: AuditEvent) -> None:
         self._staged.audit.append(event)
@@ -166,7 +174,7 @@ class MemoryUnitOfWork:
         self.enrollments = MemoryEnrollmentRepository(self._store, self._staged)
         self.throttles = MemoryThrottleRepository(self._store, self._staged)
         self.recovery_codes = MemoryRecoveryCodeRepository(self._store, self._staged)
-        self.audit = MemoryAuditTrail(self._staged)
+        self.audit = MemoryAuditTrail(self._store, self._staged)
 
     async def __aenter__(self) -> Self:
         return self

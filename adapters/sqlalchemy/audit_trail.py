@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import audit_events
-from application.ports.audit import AuditEvent
+from application.ports.audit import AuditAction, AuditEvent
 
 
 class SqlAuditTrail:
@@ -30,3 +32,12 @@ class SqlAuditTrail:
                     detail=event.detail,
                 )
             )
+
+    async def count_since(self, user_id: str, action: AuditAction, since: datetime) -> int:
+        query = sa.select(sa.func.count()).where(
+            audit_events.c.user_id == user_id,
+            audit_events.c.action == action.value,
+            audit_events.c.occurred_at >= since,
+        )
+        with translated_errors():
+            return int((await self._connection.execute(query)).scalar_one())

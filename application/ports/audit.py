@@ -53,3 +53,7 @@ class AuditTrail(Protocol):
     async def append(self, event: AuditEvent) -> None:
         """Records ``event``; it becomes durable when the unit of work commits."""
         ...
+
+    async def count_since(self, user_id: str, action: AuditAction, since: datetime) -> int:
+        """How many ``action`` events of ``user_id`` were recorded at or after ``since``."""
+        ...

@@ -9,8 +9,10 @@ from functools import partial
 from uuid import UUID
 
 from application.errors import (
+    AuthenticatorParametersIgnored,
     ConcurrentUpdate,
     DependencyUnavailable,
+    DeviceClockSkew,
     EnrollmentNotFound,
     TooManyAuthenticators,
 )
@@ -22,8 +24,13 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.attempts import AttemptGate
 from application.use_cases.recovery_code_issuer import issue_recovery_codes
 from domain.enrollment import CodeMatch, Enrollment, EnrollmentStatus
-from domain.errors import EnrollmentExpired, EnrollmentNotPending
+from domain.errors import EnrollmentExpired, EnrollmentNotPending, InvalidCodeFormat
 from domain.otp_code import parse_code
+from domain.policy import TotpPolicy
+from domain.secret import TotpSecret
+
+SKEW_REACH = 10
+"""How many steps away a confirming code is looked for, to tell the user their clock is off."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,8 @@ class ConfirmEnrollment:
         EnrollmentExpired: it passed its expiry.
         TooManyAuthenticators: the user reached the limit of active authenticators meanwhile.
         InvalidCodeFormat: not exactly N ASCII digits (not counted as an attempt).
+        DeviceClockSkew: the code is the device's for 2 to 10 steps away (counted).
+        AuthenticatorParametersIgnored: the code is the SHA1/6/30 one for a policy the app ignored.
         LockedOut: too many failures; nothing was checked.
         CodeRejected: wrong or replayed code (counted).
         DependencyUnavailable: the cipher or the store is down; nothing was counted or used.
@@ -81,7 +90,7 @@ class ConfirmEnrollment:
     async def __call__(self, command: ConfirmEnrollmentCommand) -> ConfirmedEnrollment:
         now = self._clock.now()
         enrollment = await self._pending_enrollment(command, now)
-        code = parse_code(command.code, enrollment.policy.digits)
+        code = self._parse(command.code, enrollment.policy)
         await self._gate.reserve(command.user_id, now, command.context)
         try:
             secret = await self._cipher.decrypt(
@@ -92,19 +101,56 @@ class ConfirmEnrollment:
                 await self._gate.release(command.user_id, now, command.context)
             raise
         generate = partial(self._generator.code_at, secret, enrollment.policy)
-        match = enrollment.match_code(code, now, generate, self._window)
+        match = None
+        if len(code) == enrollment.policy.digits:
+            match = enrollment.match_code(code, now, generate, self._window)
         if match is not None and not match.replayed:
             try:
                 return await self._activate(enrollment, match, command, now)
             except ConcurrentUpdate:
                 pass  # another confirmation won with this very code: a replay
-        raise await self._gate.fail(
+        rejected = await self._gate.fail(
             command.user_id,
             now,
             command.context,
             replayed=match is not None,
             enrollment_id=enrollment.id,
         )
+        if match is None:
+            self._diagnose(enrollment, secret, code, now, rejected.attempts_left)
+        raise rejected
+
+    def _parse(self, code: str, policy: TotpPolicy) -> str:
+        """The code in the policy's form; or, for a policy most apps ignore, a 6-digit code, kept
+        for the diagnosis that the app ignored the parameters."""
+        try:
+            return parse_code(code, policy.digits)
+        except InvalidCodeFormat:
+            if policy.is_widely_supported:
+                raise
+            return parse_code(code, TotpPolicy().digits)
+
+    def _diagnose(
+        self,
+        enrollment: Enrollment,
+        secret: TotpSecret,
+        code: str,
+        now: datetime,
+        attempts_left: int,
+    ) -> None:
+        """Raises a more helpful rejection when the code tells why it failed."""
+        policy = enrollment.policy
+        if len(code) == policy.digits:
+            generate = partial(self._generator.code_at, secret, policy)
+            skew = enrollment.clock_skew_steps(code, now, generate, self._window, SKEW_REACH)
+            if skew is not None:
+                raise DeviceClockSkew(attempts_left, skew * policy.period)
+        if not policy.is_widely_supported:
+            default = TotpPolicy()
+            step = default.time_step(now.timestamp())
+            window = range(step - self._window, step + self._window + 1)
+            if any(self._generator.code_at(secret, default, s) == code for s in window):
+                raise AuthenticatorParametersIgnored(attempts_left)
 
     async def _pending_enrollment(
         self, command: ConfirmEnrollmentCommand, now: datetime

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.errors import TooManyAuthenticators
+from application.errors import EnrollmentRateLimited, TooManyAuthenticators
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.qr_renderer import QrFormat, QrRenderer
@@ -20,6 +20,8 @@ from domain.otpauth import OtpauthLabel, build_otpauth_uri
 from domain.policy import TotpPolicy
 from domain.secret import SECRET_BYTES, TotpSecret
 
+RATE_WINDOW = timedelta(hours=1)
+
 
 @dataclass(frozen=True, slots=True)
 class EnrollmentSettings:
@@ -29,6 +31,7 @@ class EnrollmentSettings:
     policy: TotpPolicy
     pending_ttl: timedelta
     max_active: int = 5
+    max_starts_per_hour: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class StartEnrollment:
     Raises:
         UnsupportedMfaMethod: the method is not on the allow-list.
         InvalidDeviceName: the device name is not 1 to 64 printable characters.
+        EnrollmentRateLimited: the user started ``max_starts_per_hour`` enrollments in the last hour.
         TooManyAuthenticators: the user holds ``max_active`` active authenticators.
         StepUpRequired: the user has an active authenticator and the request shows no recent
             second-factor authentication or current code.
@@ -161,6 +165,12 @@ class StartEnrollment:
     async def _check_room_and_step_up(self, command: StartEnrollmentCommand, now: datetime) -> None:
         async with self._unit_of_work() as uow:
             active = await uow.enrollments.active_for_user(command.user_id)
+            window_start = now - RATE_WINDOW
+            recent = await uow.audit.count_since(
+                command.user_id, AuditAction.ENROLLMENT_STARTED, window_start
+            )
+        if recent >= self._settings.max_starts_per_hour:
+            raise EnrollmentRateLimited(int(RATE_WINDOW.total_seconds()))
         if len(active) >= self._settings.max_active:
             raise TooManyAuthenticators(
                 f"at most {self._settings.max_active} authenticators; remove one first"

@@ -12,10 +12,13 @@ from litestar.exceptions import HTTPException, ValidationException
 
 from application.errors import (
     ApplicationError,
+    AuthenticatorParametersIgnored,
     CodeRejected,
     ConcurrentUpdate,
     DependencyUnavailable,
+    DeviceClockSkew,
     EnrollmentNotFound,
+    EnrollmentRateLimited,
     InsufficientScope,
     InvalidToken,
     MissingToken,
@@ -89,6 +92,24 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
     InvalidOtpauthLabel: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
     InvalidCodeFormat: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
     CodeRejected: INVALID_CODE,
+    DeviceClockSkew: ProblemType(
+        HTTPStatus.BAD_REQUEST,
+        "device-clock-skew",
+        "Device clock is off",
+        "The code belongs to another time: set your phone's clock to automatic and try again.",
+    ),
+    AuthenticatorParametersIgnored: ProblemType(
+        HTTPStatus.BAD_REQUEST,
+        "authenticator-parameters-ignored",
+        "Authenticator app not supported",
+        "Your app ignored this service's code settings. Use one of the supported apps.",
+    ),
+    EnrollmentRateLimited: ProblemType(
+        HTTPStatus.TOO_MANY_REQUESTS,
+        "too-many-enrollments",
+        "Too many enrollments",
+        "Too many authenticators were set up recently. Wait for the time in Retry-After.",
+    ),
     StepAlreadyUsed: INVALID_CODE,
     EnrollmentNotFound: ProblemType(
         HTTPStatus.NOT_FOUND, "enrollment-not-found", "Not found", "No such authenticator."
@@ -195,7 +216,7 @@ def _headers_for(error: Exception, status: int) -> dict[str, str]:
         }
     if isinstance(error, InsufficientScope):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
-    if isinstance(error, DependencyUnavailable | LockedOut):
+    if isinstance(error, DependencyUnavailable | LockedOut | EnrollmentRateLimited):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, HTTPException) and error.headers:
         return dict(error.headers)
@@ -237,6 +258,7 @@ def problem_response(request: Request[Any, Any, Any], error: Exception) -> Respo
         errors=_field_errors(error),
         correlation_id=correlation_id,
         attempts_remaining=error.attempts_left if isinstance(error, CodeRejected) else None,
+        estimated_skew_seconds=error.skew_seconds if isinstance(error, DeviceClockSkew) else None,
     )
     return Response(
         problem,

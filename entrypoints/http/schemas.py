@@ -49,6 +49,10 @@ class StartEnrollmentResponse(msgspec.Struct, rename="camel"):
     device_name: str | None
     created_at: datetime
     expires_at: datetime
+    supported_apps: Annotated[
+        list[str],
+        msgspec.Meta(description="Common authenticator apps that produce correct codes here."),
+    ]
 
 
 class FieldError(msgspec.Struct):
@@ -66,6 +70,7 @@ class Problem(msgspec.Struct, omit_defaults=True, rename="camel"):
     errors: list[FieldError] | None = None
     correlation_id: str | None = None
     attempts_remaining: int | None = None
+    estimated_skew_seconds: int | None = None
 
 
 class HealthStatus(msgspec.Struct):

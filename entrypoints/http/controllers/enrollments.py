@@ -9,6 +9,7 @@ from litestar import Request, post
 from application.ports.qr_renderer import QrFormat
 from application.ports.token_verifier import Principal
 from application.use_cases.start_enrollment import StartedEnrollment, StartEnrollmentCommand
+from domain.policy import supported_apps
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
@@ -36,6 +37,7 @@ def _response(started: StartedEnrollment) -> StartEnrollmentResponse:
         device_name=started.device_name,
         created_at=started.created_at,
         expires_at=started.expires_at,
+        supported_apps=list(supported_apps(started.policy)),
     )
 
 
