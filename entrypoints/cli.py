@@ -10,7 +10,14 @@ import time
 import click
 import uvicorn
 
-from entrypoints.composition import development_issuer, migrate, purge_expired
+from application.use_cases.rewrap_secrets import RewrapSummary
+from entrypoints.composition import (
+    development_issuer,
+    migrate,
+    purge_expired,
+    rewrap_job,
+    set_up_vault,
+)
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings, SettingsError, is_loopback
 
@@ -73,6 +80,60 @@ def purge_expired_command() -> None:
     configure_logging(settings.log_level)
     removed = asyncio.run(purge_expired(settings))
     click.echo(f"removed {removed} expired pending enrollment(s)", err=True)
+
+
+@main.command("vault-setup")
+def vault_setup_command() -> None:
+    """Create the transit mount and key if missing, and print the policies to install.
+
+    Run it once per environment with an operator's token (MFA_VAULT_TOKEN); the service itself
+    then runs with a token that holds only the service policy printed here.
+    """
+    settings = _settings()
+    if settings.vault is None:
+        raise click.ClickException("set MFA_VAULT_ADDR and an operator's MFA_VAULT_TOKEN")
+    report, service, rotation = set_up_vault(settings)
+    click.echo(
+        f"# transit mount {'created' if report.mount_created else 'present'}; key "
+        f"{'created' if report.key_created else 'present'} "
+        f"(aes256-gcm96, derived, not exportable), newest version {report.latest_version}",
+        err=True,
+    )
+    click.echo("# policy for the service (encrypt and decrypt only, never create):")
+    click.echo(service)
+    click.echo("# policy for the rotation job (mfa-service rewrap):")
+    click.echo(rotation)
+
+
+@main.command("rewrap")
+@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 1000))
+def rewrap_command(batch_size: int) -> None:
+    """Move every stored ciphertext to the newest key version, in batches; safe to rerun."""
+    settings = _settings()
+    configure_logging(settings.log_level)
+    asyncio.run(_rewrap(settings, batch_size))
+
+
+async def _rewrap(settings: Settings, batch_size: int) -> None:
+    async with rewrap_job(settings) as (job, total):
+        with click.progressbar(length=total, label="rewrapping", file=sys.stderr) as bar:
+            seen = 0
+
+            def advance(summary: RewrapSummary) -> None:
+                nonlocal seen
+                bar.update(summary.examined - seen)
+                seen = summary.examined
+
+            summary = await job(advance)
+    click.echo(
+        f"newest key version {summary.newest_version}: examined {summary.examined}, "
+        f"rewrapped {summary.rewrapped}, already current {summary.already_current}, "
+        f"unreadable {len(summary.unreadable)}, changed meanwhile {len(summary.changed_meanwhile)}"
+    )
+    for enrollment_id in summary.unreadable:
+        click.echo(f"unreadable: {enrollment_id}", err=True)
+    if summary.unreadable or summary.changed_meanwhile:
+        raise SystemExit(1)
 
 
 @main.command("dev-token")

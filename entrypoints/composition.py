@@ -23,6 +23,23 @@ from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgr
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.clock import SystemClock
+from adapters.vault.binding_check import verify_owner_binding
+from adapters.vault.client import (
+    AppRoleAuth,
+    TokenAuth,
+    VaultSession,
+    VaultSettings,
+    build_hvac_client,
+)
+from adapters.vault.gateway import VaultGateway
+from adapters.vault.probe import VaultProbe
+from adapters.vault.setup import (
+    TransitKeyReport,
+    ensure_transit_key,
+    rotation_job_policy,
+    service_policy,
+)
+from adapters.vault.transit_cipher import VaultTransitCipher
 from application.ports.clock import Clock
 from application.ports.qr_renderer import QrRenderer
 from application.ports.readiness import ReadinessProbe
@@ -39,11 +56,12 @@ from application.use_cases.regenerate_recovery_codes import (
 )
 from application.use_cases.rename_authenticator import RenameAuthenticator
 from application.use_cases.revoke_authenticator import RevokeAuthenticator
+from application.use_cases.rewrap_secrets import RewrapSecrets
 from application.use_cases.start_enrollment import EnrollmentSettings, StartEnrollment
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
 from entrypoints.http.services import STATE_KEY, Services
-from entrypoints.settings import Settings
+from entrypoints.settings import CipherKind, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +95,42 @@ async def _database(
     return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine)
 
 
-def _cipher(settings: Settings) -> SecretCipher:
-    return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file))
+async def _cipher(
+    settings: Settings, stack: AsyncExitStack
+) -> tuple[SecretCipher, ReadinessProbe | None]:
+    if settings.cipher is CipherKind.LOCAL:
+        return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file)), None
+    session = VaultSession(vault_settings(settings))
+    stack.callback(session.close)
+    gateway = VaultGateway(session)
+    await gateway.login()
+    cipher = VaultTransitCipher(
+        gateway,
+        key=settings.vault.key if settings.vault else "mfa-totp",
+        mount=settings.vault.mount if settings.vault else "transit",
+        coalesce_window=(settings.vault.coalesce_ms / 1000 or None) if settings.vault else None,
+    )
+    await verify_owner_binding(cipher)
+    return cipher, VaultProbe(gateway)
+
+
+def vault_settings(settings: Settings) -> VaultSettings:
+    """The Vault adapter's settings from the service's (MFA_CIPHER=vault)."""
+    vault = settings.vault
+    if vault is None:
+        raise ValueError("MFA_VAULT_ADDR is not set")
+    auth: TokenAuth | AppRoleAuth = (
+        TokenAuth(vault.token)
+        if vault.token is not None
+        else AppRoleAuth(vault.role_id or "", vault.secret_id or "")
+    )
+    return VaultSettings(
+        addr=vault.addr,
+        auth=auth,
+        namespace=vault.namespace,
+        timeout=vault.timeout_seconds,
+        ca_cert=vault.ca_cert,
+    )
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
@@ -104,13 +156,17 @@ async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVer
 async def build_services(settings: Settings, overrides: Overrides) -> AsyncIterator[Services]:
     """Every adapter the settings choose, unless overridden, wired into the use cases."""
     async with AsyncExitStack() as stack:
+        probes: list[ReadinessProbe] = []
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
-            probes = overrides.readiness_probes or ()
         else:
             unit_of_work, database_probe = await _database(settings, stack)
-            probes = overrides.readiness_probes or (database_probe,)
-        cipher = overrides.cipher or _cipher(settings)
+            probes.append(database_probe)
+        if overrides.cipher is not None:
+            cipher = overrides.cipher
+        else:
+            cipher, cipher_probe = await _cipher(settings, stack)
+            probes.extend([cipher_probe] if cipher_probe else [])
         clock = overrides.clock or SystemClock()
         generator = PyotpGenerator()
         verify_code = VerifyCode(
@@ -162,7 +218,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
                 unit_of_work=unit_of_work, clock=clock, step_up=step_up
             ),
             token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
-            readiness_probes=probes,
+            readiness_probes=overrides.readiness_probes or tuple(probes),
         )
 
 
@@ -201,3 +257,32 @@ async def migrate(settings: Settings) -> None:
         await upgrade(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def rewrap_job(settings: Settings) -> AsyncIterator[tuple[RewrapSecrets, int]]:
+    """The rewrap use case on the configured database and cipher, and how many rows it will see."""
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        await ensure_schema_is_current(engine)
+        unit_of_work = SqlUnitOfWorkFactory(engine)
+        cipher, _ = await _cipher(settings, stack)
+        async with unit_of_work() as uow:
+            total = await uow.enrollments.count()
+        yield RewrapSecrets(unit_of_work=unit_of_work, cipher=cipher), total
+
+
+def set_up_vault(settings: Settings) -> tuple[TransitKeyReport, str, str]:
+    """Creates the transit mount and key if missing (with an operator's token) and returns the
+    report with the service's and the rotation job's policies."""
+    vault = settings.vault
+    if vault is None:
+        raise ValueError("MFA_VAULT_ADDR is not set")
+    client = build_hvac_client(vault_settings(settings))
+    report = ensure_transit_key(client, vault.mount, vault.key)
+    return (
+        report,
+        service_policy(vault.mount, vault.key),
+        rotation_job_policy(vault.mount, vault.key),
+    )

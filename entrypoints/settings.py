@@ -39,6 +39,22 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class VaultConfig:
+    """How to reach Vault transit (``MFA_CIPHER=vault``). Secrets never print themselves."""
+
+    addr: str
+    token: str | None = field(default=None, repr=False)
+    role_id: str | None = None
+    secret_id: str | None = field(default=None, repr=False)
+    mount: str = "transit"
+    key: str = "mfa-totp"
+    timeout_seconds: float = 1.5
+    namespace: str | None = None
+    ca_cert: Path | None = None
+    coalesce_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     profile: Profile = Profile.DEVELOPMENT
     data_dir: Path = Path("var")
@@ -64,6 +80,7 @@ class Settings:
     max_body_bytes: int = 4096
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    vault: VaultConfig | None = None
 
     @property
     def is_development(self) -> bool:
@@ -119,6 +136,7 @@ class Settings:
             max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
+            vault=_vault_config(reader),
         )
         reader.problems.extend(settings.problems(environ))
         if reader.problems:
@@ -130,6 +148,8 @@ class Settings:
         found: list[str] = []
         if ":" in self.issuer or not self.issuer.strip() or len(self.issuer) > 64:
             found.append("MFA_ISSUER must be 1 to 64 characters without ':'")
+        if self.cipher is CipherKind.VAULT:
+            found.extend(_vault_problems(self.vault))
         if self.jwks_url and self.jwks_file:
             found.append("set MFA_JWKS_URL or MFA_JWKS_FILE, not both")
         if self.jwks_url and not self.jwks_url.startswith(("https://", "http://127.0.0.1")):
@@ -152,6 +172,39 @@ class Settings:
             if "MFA_DATABASE_URL" not in environ or not self.database_url.startswith("postgresql"):
                 found.append("production needs MFA_DATABASE_URL=postgresql+asyncpg://…")
         return found
+
+
+def _vault_config(reader: _Reader) -> VaultConfig | None:
+    addr = reader.optional("MFA_VAULT_ADDR")
+    if addr is None:
+        return None
+    ca_cert = reader.optional("MFA_VAULT_CACERT")
+    return VaultConfig(
+        addr=addr,
+        token=reader.optional("MFA_VAULT_TOKEN"),
+        role_id=reader.optional("MFA_VAULT_ROLE_ID"),
+        secret_id=reader.optional("MFA_VAULT_SECRET_ID"),
+        mount=reader.text("MFA_VAULT_MOUNT", "transit"),
+        key=reader.text("MFA_VAULT_KEY", "mfa-totp"),
+        timeout_seconds=reader.number("MFA_VAULT_TIMEOUT", 1.5, 0.1, 10.0),
+        namespace=reader.optional("MFA_VAULT_NAMESPACE"),
+        ca_cert=Path(ca_cert) if ca_cert else None,
+        coalesce_ms=reader.integer("MFA_VAULT_COALESCE_MS", 0, 0, 50),
+    )
+
+
+def _vault_problems(vault: VaultConfig | None) -> list[str]:
+    if vault is None:
+        return ["MFA_CIPHER=vault needs MFA_VAULT_ADDR"]
+    found = []
+    if not vault.addr.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        found.append("MFA_VAULT_ADDR must use https (plain http only on loopback)")
+    approle = vault.role_id is not None or vault.secret_id is not None
+    if approle and (vault.role_id is None or vault.secret_id is None):
+        found.append("AppRole needs both MFA_VAULT_ROLE_ID and MFA_VAULT_SECRET_ID")
+    if approle == (vault.token is not None):
+        found.append("set MFA_VAULT_TOKEN or MFA_VAULT_ROLE_ID + MFA_VAULT_SECRET_ID (one of them)")
+    return found
 
 
 def is_loopback(host: str) -> bool:
@@ -194,6 +247,20 @@ class _Reader:
             self.problems.append(f"{name} must be an integer, not {value!r}")
             return default
         if (low is not None and number < low) or (high is not None and number > high):
+            self.problems.append(f"{name} must be between {low} and {high}")
+            return default
+        return number
+
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        value = self.optional(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            self.problems.append(f"{name} must be a number of seconds, not {value!r}")
+            return default
+        if not low <= number <= high:
             self.problems.append(f"{name} must be between {low} and {high}")
             return default
         return number

@@ -7,14 +7,17 @@ silently skipped.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations.runner import upgrade
+from adapters.vault.setup import ensure_transit_key, service_policy
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.sync import run_in_own_loop
+from tests.support.vault_server import VaultServer, VaultServerUnavailable
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +49,26 @@ async def truncate_all(url: str) -> None:
             )
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True)
+class SharedVault:
+    server: VaultServer
+    service_token: str
+    """A token that holds only the service policy: encrypt and decrypt on the key."""
+
+
+@pytest.fixture(scope="session")
+def shared_vault() -> Iterator[SharedVault]:
+    """A real OpenBao dev server for this run, with the transit key set up as ``vault-setup`` does
+    and a token holding only the service's policy."""
+    try:
+        with VaultServer(setup=lambda server: ensure_transit_key(server.client())) as server:
+            client = server.client()
+            client.sys.create_or_update_policy("mfa-service", service_policy())
+            token = client.auth.token.create(policies=["mfa-service"], ttl="2h")["auth"][
+                "client_token"
+            ]
+            yield SharedVault(server, token)
+    except VaultServerUnavailable as error:
+        pytest.fail(str(error), pytrace=False)

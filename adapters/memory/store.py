@@ -92,6 +92,9 @@ class MemoryEnrollmentRepository:
         self._staged.used.append((previous, copy.copy(enrollment)))
         enrollment.version += 1
 
+    async def count(self) -> int:
+        return len(self._store.enrollments)
+
     async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
         ordered = sorted(self._store.enrollments.values(), key=lambda e: e.id)
         return [copy.copy(e) for e in ordered if after is None or e.id > after][:limit]

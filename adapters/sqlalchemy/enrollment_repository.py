@@ -163,6 +163,16 @@ class SqlEnrollmentRepository:
             raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
         enrollment.version += 1
 
+    async def count(self) -> int:
+        with translated_errors():
+            return int(
+                (
+                    await self._connection.execute(
+                        sa.select(sa.func.count()).select_from(enrollments)
+                    )
+                ).scalar_one()
+            )
+
     async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
         query = sa.select(enrollments).order_by(enrollments.c.id).limit(limit)
         if after is not None:

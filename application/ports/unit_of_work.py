@@ -62,6 +62,10 @@ class EnrollmentRepository(Protocol):
         """
         ...
 
+    async def count(self) -> int:
+        """How many enrollments are stored, of every user and status."""
+        ...
+
     async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
         """Up to ``limit`` enrollments of every user in id order, starting after the id ``after``."""
         ...

@@ -16,12 +16,19 @@ from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.memory.clock import FrozenClock
 from adapters.memory.store import MemoryUnitOfWorkFactory
 from entrypoints.composition import Overrides, create_app
-from entrypoints.settings import DEFAULT_AUDIENCE, DEVELOPMENT_TOKEN_ISSUER, Settings
-from tests.conftest import truncate_all
+from entrypoints.settings import (
+    DEFAULT_AUDIENCE,
+    DEVELOPMENT_TOKEN_ISSUER,
+    CipherKind,
+    Settings,
+    VaultConfig,
+)
+from tests.conftest import SharedVault, truncate_all
 from tests.support.sync import run_in_own_loop
 
 AdapterSet = str
-ADAPTER_SETS = ["memory", "sqlite", "postgres"]
+ADAPTER_SETS = ["memory", "embedded", "production"]
+"""memory: fakes; embedded: SQLite and the local key (the default); production: Postgres and Vault."""
 
 
 @pytest.fixture(params=ADAPTER_SETS)
@@ -31,7 +38,7 @@ def adapter_set(request: pytest.FixtureRequest) -> AdapterSet:
 
 @pytest.fixture
 def database_url(adapter_set: AdapterSet, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if adapter_set == "postgres":
+    if adapter_set == "production":
         url = str(request.getfixturevalue("postgres_url"))
         run_in_own_loop(truncate_all(url))
         return url
@@ -39,12 +46,20 @@ def database_url(adapter_set: AdapterSet, tmp_path: Path, request: pytest.Fixtur
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(
+    tmp_path: Path, database_url: str, adapter_set: AdapterSet, request: pytest.FixtureRequest
+) -> Settings:
+    vault = None
+    if adapter_set == "production":
+        shared: SharedVault = request.getfixturevalue("shared_vault")
+        vault = VaultConfig(addr=shared.server.addr, token=shared.service_token)
     return Settings(
         data_dir=tmp_path,
         database_url=database_url,
         local_key_file=tmp_path / "secret-encryption.key",
         issuer="Example Bank",
+        cipher=CipherKind.VAULT if vault else CipherKind.LOCAL,
+        vault=vault,
     )
 
 

@@ -44,7 +44,7 @@ async def test_enrollment_returns_the_secret_uri_and_qr_code(
     assert set(body) == {
         "enrollmentId", "mfaMethod", "status", "secret", "secretGroups", "otpauthUri",
         "qrCodeUrl", "algorithm", "digits", "period", "issuer", "accountName", "deviceName",
-        "createdAt", "expiresAt",
+        "createdAt", "expiresAt", "supportedApps",
     }  # fmt: skip
     assert uuid.UUID(body["enrollmentId"])
     assert (body["mfaMethod"], body["status"]) == ("totp", "pending")

@@ -3,18 +3,65 @@
 import base64
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from adapters.local_cipher.cipher import LocalAesGcmCipher
+from adapters.vault.client import TokenAuth, VaultSession, VaultSettings
+from adapters.vault.gateway import VaultGateway
+from adapters.vault.setup import ensure_transit_key
+from adapters.vault.transit_cipher import VaultTransitCipher
 from application.errors import SecretUnreadable
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from domain.secret import TotpSecret
+from tests.conftest import SharedVault
 
 
-@pytest.fixture(params=["local"])
-def cipher(request: pytest.FixtureRequest) -> SecretCipher:
-    return LocalAesGcmCipher({1: os.urandom(32)})
+class CipherUnderTest:
+    """A cipher and a way to rotate its key, as an operator would."""
+
+    def __init__(self, kind: str, shared_vault: SharedVault | None) -> None:
+        self._kind = kind
+        self._keys = {1: os.urandom(32)}
+        self._vault = shared_vault
+        self._key_name = f"contract-{uuid.uuid4().hex[:12]}"
+        self._sessions: list[VaultSession] = []
+        if shared_vault is not None:
+            ensure_transit_key(shared_vault.server.client(), key=self._key_name)
+
+    def cipher(self) -> SecretCipher:
+        if self._vault is None:
+            return LocalAesGcmCipher(self._keys)
+        session = VaultSession(
+            VaultSettings(self._vault.server.addr, TokenAuth(self._vault.server.root_token))
+        )
+        self._sessions.append(session)
+        return VaultTransitCipher(VaultGateway(session), key=self._key_name)
+
+    def rotate(self) -> SecretCipher:
+        if self._vault is None:
+            self._keys[max(self._keys) + 1] = os.urandom(32)
+        else:
+            self._vault.server.client().secrets.transit.rotate_key(name=self._key_name)
+        return self.cipher()
+
+    def close(self) -> None:
+        for session in self._sessions:
+            session.close()
+
+
+@pytest.fixture(params=["local", "vault"])
+def under_test(request: pytest.FixtureRequest) -> Iterator[CipherUnderTest]:
+    vault = request.getfixturevalue("shared_vault") if request.param == "vault" else None
+    subject = CipherUnderTest(request.param, vault)
+    yield subject
+    subject.close()
+
+
+@pytest.fixture
+def cipher(under_test: CipherUnderTest) -> SecretCipher:
+    return under_test.cipher()
 
 
 def _owner(user: str = "alice") -> SecretOwner:
@@ -64,7 +111,7 @@ async def test_one_flipped_byte_fails(cipher: SecretCipher) -> None:
 
 
 async def test_garbage_ciphertext_fails_cleanly(cipher: SecretCipher) -> None:
-    for garbage in ("", "local:v1:", "local:v1:!!!", "vault:v1:abc", "x" * 100):
+    for garbage in ("", "local:v1:", "local:v1:!!!", "vault:v1:abc", "vault:v1:", "x" * 100):
         with pytest.raises(SecretUnreadable):
             await cipher.decrypt(garbage, _owner())
 
@@ -80,3 +127,27 @@ async def test_ciphertext_contains_neither_the_secret_nor_its_base32(cipher: Sec
 async def test_same_secret_twice_gives_different_ciphertexts(cipher: SecretCipher) -> None:
     owner = _owner()
     assert await cipher.encrypt(SECRET, owner) != await cipher.encrypt(SECRET, owner)
+
+
+async def test_old_ciphertexts_still_decrypt_after_rotation_and_rewrap_moves_them(
+    under_test: CipherUnderTest,
+) -> None:  # S4
+    before = under_test.cipher()
+    owners = [_owner(f"user{i}") for i in range(3)]
+    sealed = [await before.encrypt(SECRET, owner) for owner in owners]
+    assert {before.key_version(c) for c in sealed} == {1}
+
+    after = under_test.rotate()
+    assert await after.newest_key_version() == 2
+    for ciphertext, owner in zip(sealed, owners, strict=True):
+        assert await after.decrypt(ciphertext, owner) == SECRET
+    rewrapped = await after.rewrap(list(zip(sealed, owners, strict=True)))
+    assert [after.key_version(c) for c in rewrapped] == [2, 2, 2]
+    for ciphertext, owner in zip(rewrapped, owners, strict=True):
+        assert await after.decrypt(ciphertext, owner) == SECRET
+
+
+async def test_rewrap_refuses_a_ciphertext_of_another_owner(cipher: SecretCipher) -> None:
+    sealed = await cipher.encrypt(SECRET, _owner("alice"))
+    with pytest.raises(SecretUnreadable):
+        await cipher.rewrap([(sealed, _owner("mallory"))])
