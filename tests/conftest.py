@@ -51,6 +51,10 @@ async def truncate_all(url: str) -> None:
         await engine.dispose()
 
 
+def _provision_transit_key(server: VaultServer) -> None:
+    ensure_transit_key(server.client())
+
+
 @dataclass(frozen=True)
 class SharedVault:
     server: VaultServer
@@ -63,7 +67,7 @@ def shared_vault() -> Iterator[SharedVault]:
     """A real OpenBao dev server for this run, with the transit key set up as ``vault-setup`` does
     and a token holding only the service's policy."""
     try:
-        with VaultServer(setup=lambda server: ensure_transit_key(server.client())) as server:
+        with VaultServer(setup=_provision_transit_key) as server:
             client = server.client()
             client.sys.create_or_update_policy("mfa-service", service_policy())
             token = client.auth.token.create(policies=["mfa-service"], ttl="2h")["auth"][
