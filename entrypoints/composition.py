@@ -3,6 +3,9 @@ lifespan, never at import time."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -16,6 +19,8 @@ from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
 from adapters.jwt.verifier import JwtTokenVerifier
 from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.local_cipher.key_file import load_or_create_key_ring
+from adapters.notifications.logging_notifier import LoggingNotifier
+from adapters.notifications.webhook import WebhookNotifier
 from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import create_engine
@@ -40,7 +45,9 @@ from adapters.vault.setup import (
     service_policy,
 )
 from adapters.vault.transit_cipher import VaultTransitCipher
+from application.errors import DependencyUnavailable
 from application.ports.clock import Clock
+from application.ports.notifications import Notifier
 from application.ports.qr_renderer import QrRenderer
 from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretCipher
@@ -48,6 +55,7 @@ from application.ports.token_verifier import TokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.deliver_notifications import DeliverNotifications
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
 from application.use_cases.purge_expired_enrollments import PurgeExpiredEnrollments
 from application.use_cases.regenerate_recovery_codes import (
@@ -61,7 +69,9 @@ from application.use_cases.start_enrollment import EnrollmentSettings, StartEnro
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
 from entrypoints.http.services import STATE_KEY, Services
-from entrypoints.settings import CipherKind, Settings
+from entrypoints.settings import CipherKind, NotifierKind, Settings
+
+logger = logging.getLogger("mfa.composition")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,7 @@ class Overrides:
     token_verifier: TokenVerifier | None = None
     qr_renderer: QrRenderer | None = None
     clock: Clock | None = None
+    notifier: Notifier | None = None
 
 
 def development_issuer(settings: Settings) -> DevelopmentIssuer:
@@ -133,6 +144,37 @@ def vault_settings(settings: Settings) -> VaultSettings:
     )
 
 
+async def _notifier(settings: Settings, stack: AsyncExitStack) -> Notifier:
+    if settings.notifier is NotifierKind.LOG:
+        return LoggingNotifier()
+    client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
+    return WebhookNotifier(
+        settings.notify_webhook_url or "", (settings.notify_webhook_key or "").encode(), client
+    )
+
+
+async def _deliver_forever(deliver: DeliverNotifications, interval: float) -> None:
+    """Delivers the outbox in the background of each worker; the outbox's leases keep workers
+    from sending one notification twice at once."""
+    while True:
+        try:
+            delivered = await deliver()
+        except DependencyUnavailable:
+            logger.warning("notification delivery paused: the database is unavailable")
+            delivered = 0
+        except Exception:
+            logger.exception("notification delivery failed")
+            delivered = 0
+        if delivered == 0:
+            await asyncio.sleep(interval)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
     if settings.jwks_url:
         client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
@@ -168,6 +210,13 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             cipher, cipher_probe = await _cipher(settings, stack)
             probes.extend([cipher_probe] if cipher_probe else [])
         clock = overrides.clock or SystemClock()
+        deliver = DeliverNotifications(
+            unit_of_work=unit_of_work,
+            notifier=overrides.notifier or await _notifier(settings, stack),
+            clock=clock,
+        )
+        delivery = asyncio.create_task(_deliver_forever(deliver, settings.notify_interval_seconds))
+        stack.push_async_callback(_stop, delivery)
         generator = PyotpGenerator()
         verify_code = VerifyCode(
             unit_of_work=unit_of_work,

@@ -25,6 +25,11 @@ class Profile(StrEnum):
     PRODUCTION = "production"
 
 
+class NotifierKind(StrEnum):
+    LOG = "log"
+    WEBHOOK = "webhook"
+
+
 class CipherKind(StrEnum):
     LOCAL = "local"
     VAULT = "vault"
@@ -81,6 +86,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     vault: VaultConfig | None = None
+    notifier: NotifierKind = NotifierKind.LOG
+    notify_webhook_url: str | None = None
+    notify_webhook_key: str | None = field(default=None, repr=False)
+    notify_interval_seconds: float = 2.0
 
     @property
     def is_development(self) -> bool:
@@ -137,6 +146,10 @@ class Settings:
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
             vault=_vault_config(reader),
+            notifier=reader.choice("MFA_NOTIFIER", NotifierKind, NotifierKind.LOG),
+            notify_webhook_url=reader.optional("MFA_NOTIFY_WEBHOOK_URL"),
+            notify_webhook_key=reader.optional("MFA_NOTIFY_WEBHOOK_KEY"),
+            notify_interval_seconds=reader.number("MFA_NOTIFY_INTERVAL_SECONDS", 2.0, 0.1, 300.0),
         )
         reader.problems.extend(settings.problems(environ))
         if reader.problems:
@@ -150,6 +163,12 @@ class Settings:
             found.append("MFA_ISSUER must be 1 to 64 characters without ':'")
         if self.cipher is CipherKind.VAULT:
             found.extend(_vault_problems(self.vault))
+        if self.notifier is NotifierKind.WEBHOOK and not (
+            self.notify_webhook_url and self.notify_webhook_key
+        ):
+            found.append(
+                "MFA_NOTIFIER=webhook needs MFA_NOTIFY_WEBHOOK_URL and MFA_NOTIFY_WEBHOOK_KEY"
+            )
         if self.jwks_url and self.jwks_file:
             found.append("set MFA_JWKS_URL or MFA_JWKS_FILE, not both")
         if self.jwks_url and not self.jwks_url.startswith(("https://", "http://127.0.0.1")):

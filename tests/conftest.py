@@ -45,7 +45,10 @@ async def truncate_all(url: str) -> None:
     try:
         async with engine.begin() as connection:
             await connection.execute(
-                sa.text("TRUNCATE enrollments, audit_events, user_throttles, recovery_codes")
+                sa.text(
+                    "TRUNCATE enrollments, audit_events, user_throttles, recovery_codes,"
+                    " notification_outbox"
+                )
             )
     finally:
         await engine.dispose()

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from application.errors import ConcurrentUpdate
 from application.ports.audit import AuditAction, AuditEvent
+from application.ports.notifications import Notification, PendingNotification
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.throttle import AttemptThrottle
 
@@ -27,6 +28,15 @@ class StoredRecoveryCode:
 
 
 @dataclass
+class StoredNotification:
+    id: int
+    notification: Notification
+    due_at: datetime
+    attempts: int = 0
+    delivered_at: datetime | None = None
+
+
+@dataclass
 class MemoryStore:
     """The committed state. Shared by every unit of work made from one factory."""
 
@@ -34,6 +44,7 @@ class MemoryStore:
     audit_events: list[AuditEvent] = field(default_factory=list)
     throttles: dict[str, AttemptThrottle] = field(default_factory=dict)
     recovery_codes: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
+    outbox: list[StoredNotification] = field(default_factory=list)
 
 
 @dataclass
@@ -47,6 +58,8 @@ class _Staged:
     recovery_sets: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
     recovery_uses: list[tuple[str, str, datetime]] = field(default_factory=list)
     audit: list[AuditEvent] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    outbox_changes: list[tuple[int, dict[str, object]]] = field(default_factory=list)
 
 
 class MemoryEnrollmentRepository:
@@ -149,6 +162,33 @@ class MemoryRecoveryCodeRepository:
         return left, codes[0].generated_at
 
 
+class MemoryOutbox:
+    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def add(self, notification: Notification) -> None:
+        self._staged.notifications.append(notification)
+
+    async def claim(
+        self, now: datetime, lease_until: datetime, limit: int
+    ) -> list[PendingNotification]:
+        due = [n for n in self._store.outbox if n.delivered_at is None and n.due_at <= now]
+        claimed = sorted(due, key=lambda n: n.due_at)[:limit]
+        for stored in claimed:
+            self._staged.outbox_changes.append((stored.id, {"due_at": lease_until}))
+        return [PendingNotification(n.id, n.notification, n.attempts) for n in claimed]
+
+    async def delivered(self, notification_id: int, now: datetime) -> None:
+        self._staged.outbox_changes.append((notification_id, {"delivered_at": now}))
+
+    async def retry_later(self, notification_id: int, due: datetime) -> None:
+        stored = next(n for n in self._store.outbox if n.id == notification_id)
+        self._staged.outbox_changes.append(
+            (notification_id, {"due_at": due, "attempts": stored.attempts + 1})
+        )
+
+
 class MemoryAuditTrail:
     def __init__(self, store: MemoryStore, staged: _Staged) -> None:
         self._store = store
@@ -178,6 +218,7 @@ class MemoryUnitOfWork:
         self.throttles = MemoryThrottleRepository(self._store, self._staged)
         self.recovery_codes = MemoryRecoveryCodeRepository(self._store, self._staged)
         self.audit = MemoryAuditTrail(self._store, self._staged)
+        self.outbox = MemoryOutbox(self._store, self._staged)
 
     async def __aenter__(self) -> Self:
         return self
@@ -211,6 +252,13 @@ class MemoryUnitOfWork:
             code.used_at = now
         store.enrollments, store.throttles, store.recovery_codes = enrollments, throttles, recovery
         store.audit_events.extend(staged.audit)
+        for notification in staged.notifications:
+            next_id = len(store.outbox) + 1
+            store.outbox.append(StoredNotification(next_id, notification, notification.occurred_at))
+        for notification_id, changes in staged.outbox_changes:
+            stored = next(n for n in store.outbox if n.id == notification_id)
+            for name, value in changes.items():
+                setattr(stored, name, value)
         self._begin()
 
 

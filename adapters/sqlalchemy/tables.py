@@ -119,3 +119,22 @@ recovery_codes = sa.Table(
     sa.Column("generated_at", UtcDateTime(), nullable=False),
     sa.Column("used_at", UtcDateTime(), nullable=True),
 )
+
+notification_outbox = sa.Table(
+    "notification_outbox",
+    metadata,
+    sa.Column("id", BigIntegerId, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(48), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("enrollment_id", sa.Uuid(), nullable=True),
+    sa.Column("occurred_at", UtcDateTime(), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Index(
+        "ix_notification_outbox_due",
+        "due_at",
+        sqlite_where=sa.text("delivered_at IS NULL"),
+        postgresql_where=sa.text("delivered_at IS NULL"),
+    ),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from adapters.sqlalchemy.audit_trail import SqlAuditTrail
 from adapters.sqlalchemy.enrollment_repository import SqlEnrollmentRepository
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.outbox import SqlOutbox
 from adapters.sqlalchemy.recovery_code_repository import SqlRecoveryCodeRepository
 from adapters.sqlalchemy.throttle_repository import SqlThrottleRepository
 
@@ -21,6 +22,7 @@ class SqlUnitOfWork:
     audit: SqlAuditTrail
     throttles: SqlThrottleRepository
     recovery_codes: SqlRecoveryCodeRepository
+    outbox: SqlOutbox
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -39,6 +41,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditTrail(self._connection)
         self.throttles = SqlThrottleRepository(self._connection)
         self.recovery_codes = SqlRecoveryCodeRepository(self._connection)
+        self.outbox = SqlOutbox(self._connection)
         return self
 
     async def __aexit__(

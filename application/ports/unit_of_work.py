@@ -4,6 +4,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from application.ports.audit import AuditTrail
+from application.ports.notifications import Outbox
 from domain.enrollment import Enrollment
 from domain.throttle import AttemptThrottle
 
@@ -127,6 +128,9 @@ class UnitOfWork(Protocol):
 
     @property
     def recovery_codes(self) -> RecoveryCodeRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from application.errors import CodeRejected
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import LockedOut
 
@@ -63,6 +64,7 @@ class AttemptGate:
             await _audit(uow, action, user_id, enrollment_id, now, context)
             if blocked:
                 await _audit(uow, AuditAction.LOCKED_OUT, user_id, None, now, context)
+                await uow.outbox.add(Notification(NotificationKind.LOCKED_OUT, user_id, None, now))
             await uow.commit()
         return CodeRejected(throttle.attempts_left)
 

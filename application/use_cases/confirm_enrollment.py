@@ -18,6 +18,7 @@ from application.errors import (
 )
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
+from application.ports.notifications import Notification, NotificationKind
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -186,6 +187,11 @@ class ConfirmEnrollment:
             codes = None
             if remaining == 0:
                 codes = await issue_recovery_codes(uow, command.user_id, now, command.context)
+            await uow.outbox.add(
+                Notification(
+                    NotificationKind.AUTHENTICATOR_ADDED, command.user_id, enrollment.id, now
+                )
+            )
             await uow.audit.append(
                 AuditEvent(
                     AuditAction.ENROLLMENT_CONFIRMED,

@@ -8,6 +8,7 @@ from datetime import datetime
 from application.errors import NoActiveAuthenticator
 from application.ports.audit import RequestContext
 from application.ports.clock import Clock
+from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import Authentication, StepUp
 from application.use_cases.recovery_code_issuer import issue_recovery_codes
@@ -46,6 +47,9 @@ class RegenerateRecoveryCodes:
         )
         async with self._unit_of_work() as uow:
             codes = await issue_recovery_codes(uow, user_id, now, context)
+            await uow.outbox.add(
+                Notification(NotificationKind.RECOVERY_CODES_REGENERATED, user_id, None, now)
+            )
             await uow.commit()
         return RecoveryCodeSet(codes, now)
 

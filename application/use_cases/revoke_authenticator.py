@@ -6,6 +6,7 @@ from uuid import UUID
 
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
+from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import Authentication, StepUp
 from application.use_cases.list_authenticators import visible_to
@@ -52,6 +53,11 @@ class RevokeAuthenticator:
             else:
                 enrollment.revoke(now)
                 await uow.enrollments.update(enrollment)
+                await uow.outbox.add(
+                    Notification(
+                        NotificationKind.AUTHENTICATOR_REMOVED, user_id, enrollment.id, now
+                    )
+                )
                 action = AuditAction.AUTHENTICATOR_REVOKED
             await uow.audit.append(AuditEvent(action, user_id, enrollment.id, now, context))
             await uow.commit()

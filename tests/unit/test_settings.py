@@ -9,6 +9,9 @@ PRODUCTION = {
     "MFA_ENV": "production",
     "MFA_DATABASE_URL": "postgresql+asyncpg://mfa@db.internal/mfa",
     "MFA_CIPHER": "vault",
+    "MFA_VAULT_ADDR": "https://vault.internal:8200",
+    "MFA_VAULT_ROLE_ID": "mfa-service",
+    "MFA_VAULT_SECRET_ID": "s3cr3t-id",
     "MFA_JWKS_URL": "https://idp.bank.example/.well-known/jwks.json",
     "MFA_TOKEN_ISSUER": "https://idp.bank.example",
     "MFA_TOKEN_AUDIENCE": "mfa-service",
@@ -99,3 +102,26 @@ def test_data_folder_moves_every_local_file() -> None:
 )
 def test_loopback_detection(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"MFA_VAULT_ADDR": ""}, "MFA_VAULT_ADDR"),
+        ({"MFA_VAULT_ADDR": "http://vault.internal:8200"}, "https"),
+        ({"MFA_VAULT_SECRET_ID": ""}, "AppRole needs both"),
+        ({"MFA_VAULT_TOKEN": "hvs.x"}, "one of them"),
+        ({"MFA_VAULT_TIMEOUT": "30"}, "MFA_VAULT_TIMEOUT"),
+        ({"MFA_NOTIFIER": "webhook"}, "MFA_NOTIFY_WEBHOOK_URL"),
+    ],
+)
+def test_vault_and_notifier_settings_are_checked(change: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_environment({**PRODUCTION, **change})
+
+
+def test_vault_secrets_never_print() -> None:
+    settings = Settings.from_environment({**PRODUCTION, "MFA_NOTIFIER": "webhook",
+        "MFA_NOTIFY_WEBHOOK_URL": "https://msg.internal/mfa", "MFA_NOTIFY_WEBHOOK_KEY": "k3y-value"})  # fmt: skip
+    assert "s3cr3t-id" not in repr(settings)
+    assert "k3y-value" not in repr(settings)
