@@ -121,7 +121,11 @@ def test_vault_and_notifier_settings_are_checked(change: dict[str, str], message
 
 
 def test_vault_secrets_never_print() -> None:
-    settings = Settings.from_environment({**PRODUCTION, "MFA_NOTIFIER": "webhook",
-        "MFA_NOTIFY_WEBHOOK_URL": "https://msg.internal/mfa", "MFA_NOTIFY_WEBHOOK_KEY": "k3y-value"})  # fmt: skip
+    webhook = {
+        "MFA_NOTIFIER": "webhook",
+        "MFA_NOTIFY_WEBHOOK_URL": "https://msg.internal/mfa",
+        "MFA_NOTIFY_WEBHOOK_KEY": "k3y-value",
+    }
+    settings = Settings.from_environment({**PRODUCTION, **webhook})
     assert "s3cr3t-id" not in repr(settings)
     assert "k3y-value" not in repr(settings)
