@@ -84,3 +84,7 @@ class EnrollmentRateLimited(ApplicationError):
     def __init__(self, retry_after: int) -> None:
         super().__init__("too many enrollments started; retry later")
         self.retry_after = retry_after
+
+
+class AnswerNotRepeatable(ApplicationError):
+    """An idempotent retry of a request whose answer was shown once (new recovery codes)."""

@@ -46,6 +46,7 @@ from adapters.vault.setup import (
 )
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.errors import DependencyUnavailable
+from application.idempotency import IdempotencyGuard
 from application.ports.clock import Clock
 from application.ports.notifications import Notifier
 from application.ports.qr_renderer import QrRenderer
@@ -65,6 +66,7 @@ from application.use_cases.regenerate_recovery_codes import (
 from application.use_cases.rename_authenticator import RenameAuthenticator
 from application.use_cases.revoke_authenticator import RevokeAuthenticator
 from application.use_cases.rewrap_secrets import RewrapSecrets
+from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.start_enrollment import EnrollmentSettings, StartEnrollment
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
@@ -210,6 +212,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             cipher, cipher_probe = await _cipher(settings, stack)
             probes.extend([cipher_probe] if cipher_probe else [])
         clock = overrides.clock or SystemClock()
+        qr_renderer = overrides.qr_renderer or SegnoQrRenderer()
         deliver = DeliverNotifications(
             unit_of_work=unit_of_work,
             notifier=overrides.notifier or await _notifier(settings, stack),
@@ -236,7 +239,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             start_enrollment=StartEnrollment(
                 unit_of_work=unit_of_work,
                 cipher=cipher,
-                qr_renderer=overrides.qr_renderer or SegnoQrRenderer(),
+                qr_renderer=qr_renderer,
                 clock=clock,
                 settings=EnrollmentSettings(
                     issuer=settings.issuer,
@@ -266,6 +269,14 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             revoke_authenticator=RevokeAuthenticator(
                 unit_of_work=unit_of_work, clock=clock, step_up=step_up
             ),
+            show_pending_enrollment=ShowPendingEnrollment(
+                unit_of_work=unit_of_work,
+                cipher=cipher,
+                qr_renderer=qr_renderer,
+                clock=clock,
+                issuer=settings.issuer,
+            ),
+            idempotency=IdempotencyGuard(unit_of_work=unit_of_work, clock=clock),
             token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
             readiness_probes=overrides.readiness_probes or tuple(probes),
         )

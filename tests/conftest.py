@@ -47,7 +47,7 @@ async def truncate_all(url: str) -> None:
             await connection.execute(
                 sa.text(
                     "TRUNCATE enrollments, audit_events, user_throttles, recovery_codes,"
-                    " notification_outbox"
+                    " notification_outbox, idempotency_keys"
                 )
             )
     finally:

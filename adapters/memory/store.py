@@ -15,6 +15,7 @@ from uuid import UUID
 
 from application.errors import ConcurrentUpdate
 from application.ports.audit import AuditAction, AuditEvent
+from application.ports.idempotency import IdempotencyRecord, StoredOutcome
 from application.ports.notifications import Notification, PendingNotification
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.throttle import AttemptThrottle
@@ -45,6 +46,7 @@ class MemoryStore:
     throttles: dict[str, AttemptThrottle] = field(default_factory=dict)
     recovery_codes: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
     outbox: list[StoredNotification] = field(default_factory=list)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class _Staged:
     audit: list[AuditEvent] = field(default_factory=list)
     notifications: list[Notification] = field(default_factory=list)
     outbox_changes: list[tuple[int, dict[str, object]]] = field(default_factory=list)
+    idempotency: dict[tuple[str, str], IdempotencyRecord | None] = field(default_factory=dict)
 
 
 class MemoryEnrollmentRepository:
@@ -189,6 +192,34 @@ class MemoryOutbox:
         )
 
 
+class MemoryIdempotencyStore:
+    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def reserve(
+        self, user_id: str, key: str, fingerprint: str, now: datetime, lease_until: datetime
+    ) -> IdempotencyRecord | None:
+        existing = self._store.idempotency.get((user_id, key))
+        if existing is not None and existing.expires_at > now:
+            return existing
+        self._staged.idempotency[(user_id, key)] = IdempotencyRecord(fingerprint, None, lease_until)
+        return None
+
+    async def complete(
+        self, user_id: str, key: str, outcome: StoredOutcome, expires_at: datetime
+    ) -> None:
+        record = self._store.idempotency[(user_id, key)]
+        self._staged.idempotency[(user_id, key)] = IdempotencyRecord(
+            record.fingerprint, outcome, expires_at
+        )
+
+    async def release(self, user_id: str, key: str) -> None:
+        record = self._store.idempotency.get((user_id, key))
+        if record is not None and record.outcome is None:
+            self._staged.idempotency[(user_id, key)] = None
+
+
 class MemoryAuditTrail:
     def __init__(self, store: MemoryStore, staged: _Staged) -> None:
         self._store = store
@@ -219,6 +250,7 @@ class MemoryUnitOfWork:
         self.recovery_codes = MemoryRecoveryCodeRepository(self._store, self._staged)
         self.audit = MemoryAuditTrail(self._store, self._staged)
         self.outbox = MemoryOutbox(self._store, self._staged)
+        self.idempotency = MemoryIdempotencyStore(self._store, self._staged)
 
     async def __aenter__(self) -> Self:
         return self
@@ -255,6 +287,11 @@ class MemoryUnitOfWork:
         for notification in staged.notifications:
             next_id = len(store.outbox) + 1
             store.outbox.append(StoredNotification(next_id, notification, notification.occurred_at))
+        for user_and_key, record in staged.idempotency.items():
+            if record is None:
+                store.idempotency.pop(user_and_key, None)
+            else:
+                store.idempotency[user_and_key] = record
         for notification_id, changes in staged.outbox_changes:
             stored = next(n for n in store.outbox if n.id == notification_id)
             for name, value in changes.items():

@@ -138,3 +138,15 @@ notification_outbox = sa.Table(
         postgresql_where=sa.text("delivered_at IS NULL"),
     ),
 )
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", sa.String(255), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.SmallInteger(), nullable=True),
+    sa.Column("body", sa.Text(), nullable=True),
+    sa.Column("resource_id", sa.String(64), nullable=True),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from adapters.sqlalchemy.audit_trail import SqlAuditTrail
 from adapters.sqlalchemy.enrollment_repository import SqlEnrollmentRepository
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.idempotency_store import SqlIdempotencyStore
 from adapters.sqlalchemy.outbox import SqlOutbox
 from adapters.sqlalchemy.recovery_code_repository import SqlRecoveryCodeRepository
 from adapters.sqlalchemy.throttle_repository import SqlThrottleRepository
@@ -23,6 +24,7 @@ class SqlUnitOfWork:
     throttles: SqlThrottleRepository
     recovery_codes: SqlRecoveryCodeRepository
     outbox: SqlOutbox
+    idempotency: SqlIdempotencyStore
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -42,6 +44,7 @@ class SqlUnitOfWork:
         self.throttles = SqlThrottleRepository(self._connection)
         self.recovery_codes = SqlRecoveryCodeRepository(self._connection)
         self.outbox = SqlOutbox(self._connection)
+        self.idempotency = SqlIdempotencyStore(self._connection)
         return self
 
     async def __aexit__(

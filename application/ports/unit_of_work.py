@@ -4,6 +4,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from application.ports.audit import AuditTrail
+from application.ports.idempotency import IdempotencyStore
 from application.ports.notifications import Outbox
 from domain.enrollment import Enrollment
 from domain.throttle import AttemptThrottle
@@ -131,6 +132,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     async def __aenter__(self) -> Self: ...
 

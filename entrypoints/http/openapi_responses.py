@@ -23,6 +23,7 @@ _WHY: dict[int, str] = {
     413: "The body is larger than the limit.",
     410: "The pending enrollment expired; start a new one.",
     415: "The body is not application/json.",
+    422: "The Idempotency-Key was used with another request body.",
     429: "Too many failed attempts; see Retry-After.",
     500: "Unexpected error; the body carries a correlation id and nothing else.",
     503: "A dependency is unavailable; nothing was changed. See Retry-After.",

@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from application.errors import (
+    AnswerNotRepeatable,
     ApplicationError,
     AuthenticatorParametersIgnored,
     CodeRejected,
@@ -27,6 +28,7 @@ from application.errors import (
     StepUpRequired,
     TooManyAuthenticators,
 )
+from application.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
 from domain.errors import (
     DomainError,
     EnrollmentExpired,
@@ -103,6 +105,24 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "authenticator-parameters-ignored",
         "Authenticator app not supported",
         "Your app ignored this service's code settings. Use one of the supported apps.",
+    ),
+    IdempotencyKeyReused: ProblemType(
+        HTTPStatus.UNPROCESSABLE_ENTITY,
+        "idempotency-key-reused",
+        "Idempotency key reused",
+        "This Idempotency-Key was used with another request. Use a new key.",
+    ),
+    IdempotentRequestInFlight: ProblemType(
+        HTTPStatus.CONFLICT,
+        "request-in-progress",
+        "Request in progress",
+        "The first request with this Idempotency-Key is still running. Retry shortly.",
+    ),
+    AnswerNotRepeatable: ProblemType(
+        HTTPStatus.CONFLICT,
+        "answer-shown-once",
+        "Answer shown once",
+        "The first request with this key succeeded and its answer was shown once.",
     ),
     EnrollmentRateLimited: ProblemType(
         HTTPStatus.TOO_MANY_REQUESTS,

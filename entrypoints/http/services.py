@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Litestar
 
+from application.idempotency import IdempotencyGuard
 from application.ports.readiness import ReadinessProbe
 from application.ports.token_verifier import TokenVerifier
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
@@ -17,6 +18,7 @@ from application.use_cases.regenerate_recovery_codes import (
 )
 from application.use_cases.rename_authenticator import RenameAuthenticator
 from application.use_cases.revoke_authenticator import RevokeAuthenticator
+from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.start_enrollment import StartEnrollment
 from application.use_cases.verify_code import VerifyCode
 
@@ -36,6 +38,8 @@ class Services:
     get_authenticator: GetAuthenticator
     rename_authenticator: RenameAuthenticator
     revoke_authenticator: RevokeAuthenticator
+    show_pending_enrollment: ShowPendingEnrollment
+    idempotency: IdempotencyGuard
     token_verifier: TokenVerifier
     readiness_probes: tuple[ReadinessProbe, ...]
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.memory.clock import FrozenClock
@@ -24,6 +24,7 @@ from entrypoints.settings import (
     VaultConfig,
 )
 from tests.conftest import SharedVault, truncate_all
+from tests.support.in_process import serve_in_process
 from tests.support.sync import run_in_own_loop
 
 AdapterSet = str
@@ -102,8 +103,8 @@ def overrides(adapter_set: AdapterSet, clock: FrozenClock) -> Overrides:
 @pytest.fixture
 async def client(
     settings: Settings, overrides: Overrides, issuer: DevelopmentIssuer
-) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=create_app(settings, overrides)) as test_client:
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_in_process(create_app(settings, overrides)) as test_client:
         yield test_client
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 import pyotp
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from adapters.memory.clock import FrozenClock
 from adapters.sqlalchemy.engine import create_engine
@@ -30,7 +29,7 @@ DATABASE_SETS = pytest.mark.parametrize("adapter_set", ["embedded", "production"
 
 @DATABASE_SETS
 async def test_journey_leaves_exactly_the_expected_events_and_no_secret(
-    client: AsyncTestClient[Litestar],
+    client: httpx.AsyncClient,
     token_for: Callable[..., str],
     clock: FrozenClock,
     database_url: str,
@@ -75,7 +74,7 @@ async def test_journey_leaves_exactly_the_expected_events_and_no_secret(
         "SELECT request_id, user_agent, client_address FROM audit_events "
         "WHERE action = 'authenticator.renamed'",
     )
-    assert renamed == [("journey-0001", "journey-test/1.0", "testclient")]
+    assert renamed == [("journey-0001", "journey-test/1.0", "127.0.0.1")]
 
     everything = str(await _rows(database_url, "SELECT * FROM audit_events"))
     secrets_seen = [enrollment["secret"], code, token, *confirmed["recoveryCodes"],
@@ -94,7 +93,7 @@ async def test_journey_leaves_exactly_the_expected_events_and_no_secret(
 
 @DATABASE_SETS
 async def test_audit_trail_refuses_updates_and_deletes(
-    client: AsyncTestClient[Litestar], token_for: Callable[..., str], database_url: str
+    client: httpx.AsyncClient, token_for: Callable[..., str], database_url: str
 ) -> None:  # D4
     await enroll(client, token_for("alice"))
     engine = create_engine(database_url)

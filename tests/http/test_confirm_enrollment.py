@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from adapters.memory.clock import FrozenClock
 from entrypoints.composition import Overrides
 from tests.http.conftest import START
 from tests.http.flows import Client, code_for, confirm, enroll, verify
 from tests.support.doubles import UnavailableCipher
+from tests.support.in_process import serve_in_process
 
 
 @pytest.fixture
@@ -248,7 +248,7 @@ async def test_key_service_down_during_confirmation_counts_nothing(
 ) -> None:  # V7
     enrollment = await enroll(client, token)
     failing_app = app_with(replace(overrides, cipher=UnavailableCipher()))
-    async with AsyncTestClient(app=failing_app) as failing:
+    async with serve_in_process(failing_app) as failing:
         for _ in range(6):
             response = await confirm(failing, token, enrollment, code_for(enrollment, START))
             assert response.status_code == 503

@@ -7,16 +7,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from application.errors import DependencyUnavailable
 from entrypoints.composition import Overrides
 from entrypoints.logging_setup import JsonFormatter
 from tests.support.doubles import BrokenQrRenderer
+from tests.support.in_process import serve_in_process
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 class DownProbe:
@@ -43,7 +44,7 @@ async def test_readiness_is_503_when_a_dependency_is_down(
     app_with: Callable[..., Litestar], overrides: Overrides
 ) -> None:
     app = app_with(replace(overrides, readiness_probes=(DownProbe(),)))
-    async with AsyncTestClient(app=app) as client:
+    async with serve_in_process(app) as client:
         response = await client.get("/health/ready")
     assert response.status_code == 503
     assert response.headers["retry-after"].isdigit()
@@ -54,7 +55,7 @@ async def test_openapi_document_describes_the_endpoint_truthfully(client: Client
     document = (await client.get("/schema/openapi.json")).json()
     operation = document["paths"]["/settings/MfaSecret"]["post"]
     assert set(operation["responses"]) == {
-        "200", "400", "401", "403", "409", "413", "415", "429", "500", "503"
+        "200", "400", "401", "403", "409", "410", "413", "415", "422", "429", "500", "503"
     }  # fmt: skip
     for status in ("400", "401", "503"):
         assert "application/problem+json" in operation["responses"][status]["content"]
@@ -69,6 +70,8 @@ async def test_openapi_document_describes_the_endpoint_truthfully(client: Client
     assert {"secret", "otpauthUri", "qrCodeUrl", "enrollmentId"} <= set(response_body["required"])
     assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
     assert operation["security"] == [{"BearerToken": []}]
+    headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+    assert headers == {"Idempotency-Key"}
     assert "security" not in document["paths"]["/health/live"]["get"]
 
 
@@ -110,7 +113,7 @@ async def test_error_logs_hold_no_token(
     token = token_for()
     app = app_with(replace(overrides, qr_renderer=BrokenQrRenderer()))
     with caplog.at_level(logging.DEBUG):
-        async with AsyncTestClient(app=app) as client:
+        async with serve_in_process(app) as client:
             response = await client.post(
                 "/settings/MfaSecret",
                 json={"mfaMethod": "totp"},

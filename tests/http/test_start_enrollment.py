@@ -11,17 +11,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from entrypoints.composition import Overrides
 from tests.support.doubles import UnavailableCipher
+from tests.support.in_process import serve_in_process
 
 PATH = "/settings/MfaSecret"
 JSON = {"Content-Type": "application/json"}
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 def _problem(response: Any, status: int) -> dict[str, Any]:
@@ -256,7 +256,7 @@ async def test_cipher_down_is_503_with_retry_after_and_no_secret(
     from dataclasses import replace
 
     app = app_with(replace(overrides, cipher=UnavailableCipher()))
-    async with AsyncTestClient(app=app) as failing:
+    async with serve_in_process(app) as failing:
         response = await failing.post(PATH, json={"mfaMethod": "totp"}, headers=auth)
         body = _problem(response, 503)
         assert response.headers["retry-after"].isdigit()
@@ -271,7 +271,7 @@ async def test_unexpected_error_is_500_with_a_correlation_id_only(
     from tests.support.doubles import BrokenQrRenderer
 
     app = app_with(replace(overrides, qr_renderer=BrokenQrRenderer()))
-    async with AsyncTestClient(app=app) as failing:
+    async with serve_in_process(app) as failing:
         response = await failing.post(PATH, json={"mfaMethod": "totp"}, headers=auth)
         body = _problem(response, 500)
         assert body["correlationId"] == response.headers["x-request-id"]

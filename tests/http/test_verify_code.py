@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from adapters.memory.clock import FrozenClock
 from entrypoints.composition import Overrides
 from tests.http.conftest import START
 from tests.http.flows import Client, bearer, code_for, confirm, enroll, verify
 from tests.support.doubles import UnavailableCipher
+from tests.support.in_process import serve_in_process
 
 
 @pytest.fixture
@@ -137,9 +137,7 @@ async def test_key_service_down_during_verify_uses_up_nothing(
     enrollment, _ = await _active(client, token)
     clock.advance(timedelta(seconds=30))
     code = code_for(enrollment, clock.now())
-    async with AsyncTestClient(
-        app=app_with(replace(overrides, cipher=UnavailableCipher()))
-    ) as down:
+    async with serve_in_process(app_with(replace(overrides, cipher=UnavailableCipher()))) as down:
         for _ in range(7):
             assert (await verify(down, token, code=code)).status_code == 503
     response = await verify(client, token, code=code)
@@ -235,7 +233,7 @@ async def test_sha256_eight_digit_policy_verifies_oathtool_codes(
     from domain.policy import HashAlgorithm, TotpPolicy
 
     app = app_with(overrides, totp_policy=TotpPolicy(HashAlgorithm.SHA256, 8, 30))
-    async with AsyncTestClient(app=app) as client:
+    async with serve_in_process(app) as client:
         enrollment = await enroll(client, token)
         assert enrollment["otpauthUri"].endswith("algorithm=SHA256&digits=8&period=30")
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.sqlalchemy.engine import create_engine
@@ -28,6 +27,7 @@ from entrypoints.settings import (
 )
 from tests.conftest import SharedVault, truncate_all
 from tests.support.delay_proxy import DelayProxy
+from tests.support.in_process import serve_in_process
 
 HANG_GUARD_SECONDS = 15
 """Fails a request that hangs instead of answering; the service's own bound is about 2 s."""
@@ -35,7 +35,7 @@ HANG_GUARD_SECONDS = 15
 
 @dataclass
 class Stack:
-    client: AsyncTestClient[Litestar]
+    client: httpx.AsyncClient
     vault: DelayProxy
     database: DelayProxy
     database_url: str
@@ -89,7 +89,7 @@ async def stack(
             addr=vault_proxy.addr, token=shared_vault.service_token, timeout_seconds=1.0
         ),
     )
-    async with AsyncTestClient(app=create_app(settings)) as client:
+    async with serve_in_process(create_app(settings)) as client:
         token = issuer.mint("alice", now=int(time.time()))
         yield Stack(client, vault_proxy, database_proxy, postgres_url, token)
 

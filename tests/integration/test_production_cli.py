@@ -7,7 +7,6 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
-from litestar.testing import AsyncTestClient
 
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.sqlalchemy.engine import create_engine
@@ -20,6 +19,7 @@ from entrypoints.settings import (
     VaultConfig,
 )
 from tests.conftest import SharedVault
+from tests.support.in_process import serve_in_process
 from tests.support.postgres import fresh_database
 from tests.support.processes import cli
 from tests.support.sync import run_in_own_loop
@@ -92,7 +92,7 @@ async def test_rewrap_moves_every_ciphertext_to_the_newest_key_version(
         issuer = DevelopmentIssuer.load_or_create(
             tmp_path / "dev-issuer", DEVELOPMENT_TOKEN_ISSUER, DEFAULT_AUDIENCE
         )
-        async with AsyncTestClient(app=create_app(settings)) as client:
+        async with serve_in_process(create_app(settings)) as client:
             for user in ("alice", "bob", "carol"):
                 token = issuer.mint(user, now=int(time.time()))
                 response = await client.post(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from litestar import Request, post
 
+from application.ports.idempotency import StoredOutcome
 from application.ports.qr_renderer import QrFormat
 from application.ports.token_verifier import Principal
 from application.use_cases.start_enrollment import StartedEnrollment, StartEnrollmentCommand
 from domain.policy import supported_apps
+from entrypoints.http.idempotency import IdempotencyKey, idempotently
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
@@ -51,23 +54,46 @@ def _response(started: StartedEnrollment) -> StartEnrollmentResponse:
         "and a QR code to scan. The enrollment stays pending until confirmed with a first code, and "
         "replaces the user's earlier pending one. The response is never cached."
     ),
-    responses=problem_responses(400, 401, 403, 409, 413, 415, 429, 500, 503),
+    responses=problem_responses(400, 401, 403, 409, 410, 413, 415, 422, 429, 500, 503),
     tags=["Enrollment"],
     security=BEARER_TOKEN,
 )
 async def start_enrollment(
-    request: AuthenticatedRequest, data: StrictJsonBody[StartEnrollmentRequest]
+    request: AuthenticatedRequest,
+    data: StrictJsonBody[StartEnrollmentRequest],
+    idempotency_key: IdempotencyKey = None,
 ) -> StartEnrollmentResponse:
+    services = services_of(request.app)
     principal = request.user
-    started = await services_of(request.app).start_enrollment(
-        StartEnrollmentCommand(
-            user_id=principal.subject,
-            account_name=principal.display_name or principal.subject,
-            mfa_method=data.mfa_method,
-            device_name=data.device_name,
-            qr_format=QrFormat(data.qr_format),
-            context=request_context(request),
-            authentication=authentication_of(request),
+    account_name = principal.display_name or principal.subject
+
+    async def start() -> StartEnrollmentResponse:
+        started = await services.start_enrollment(
+            StartEnrollmentCommand(
+                user_id=principal.subject,
+                account_name=account_name,
+                mfa_method=data.mfa_method,
+                device_name=data.device_name,
+                qr_format=QrFormat(data.qr_format),
+                context=request_context(request),
+                authentication=authentication_of(request),
+            )
         )
+        return _response(started)
+
+    async def show_again(earlier: StoredOutcome) -> StartEnrollmentResponse:
+        shown = await services.show_pending_enrollment(
+            principal.subject,
+            uuid.UUID(earlier.resource_id),
+            account_name,
+            QrFormat(data.qr_format),
+        )
+        return _response(shown)
+
+    return await idempotently(
+        request,
+        idempotency_key,
+        start,
+        lambda response: StoredOutcome(200, "", response.enrollment_id),
+        show_again,
     )
-    return _response(started)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
+import msgspec
 from litestar import Request, post
 from litestar.params import FromPath
 
+from application.ports.idempotency import StoredOutcome
 from application.ports.token_verifier import Principal
 from application.use_cases.confirm_enrollment import ConfirmEnrollmentCommand
 from application.use_cases.verify_code import VerifyCommand
 from entrypoints.http.controllers.authenticators import enrollment_id_from
+from entrypoints.http.idempotency import IdempotencyKey, idempotently
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
@@ -23,6 +27,7 @@ from entrypoints.http.schemas import (
 from entrypoints.http.services import services_of
 
 AuthenticatedRequest = Request[Principal, None, Any]
+S = TypeVar("S", bound=msgspec.Struct)
 
 
 @post(
@@ -35,7 +40,7 @@ AuthenticatedRequest = Request[Principal, None, Any]
         "ten recovery codes, shown once, when the user had none. A wrong and a replayed code get "
         "the same 400."
     ),
-    responses=problem_responses(400, 401, 403, 404, 409, 410, 413, 415, 429, 500, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 500, 503),
     tags=["Enrollment"],
     security=BEARER_TOKEN,
 )
@@ -43,21 +48,32 @@ async def confirm_enrollment(
     request: AuthenticatedRequest,
     enrollment_id: FromPath[str],
     data: StrictJsonBody[ConfirmEnrollmentRequest],
+    idempotency_key: IdempotencyKey = None,
 ) -> ConfirmEnrollmentResponse:
     parsed_id = enrollment_id_from(enrollment_id)
-    confirmed = await services_of(request.app).confirm_enrollment(
-        ConfirmEnrollmentCommand(
-            user_id=request.user.subject,
-            enrollment_id=parsed_id,
-            code=data.code,
-            context=request_context(request),
+
+    async def confirm() -> ConfirmEnrollmentResponse:
+        confirmed = await services_of(request.app).confirm_enrollment(
+            ConfirmEnrollmentCommand(
+                user_id=request.user.subject,
+                enrollment_id=parsed_id,
+                code=data.code,
+                context=request_context(request),
+            )
         )
-    )
-    return ConfirmEnrollmentResponse(
-        enrollment_id=str(confirmed.enrollment_id),
-        status="active",
-        activated_at=confirmed.activated_at,
-        recovery_codes=confirmed.recovery_codes,
+        return ConfirmEnrollmentResponse(
+            enrollment_id=str(confirmed.enrollment_id),
+            status="active",
+            activated_at=confirmed.activated_at,
+            recovery_codes=confirmed.recovery_codes,
+        )
+
+    def keep(response: ConfirmEnrollmentResponse) -> StoredOutcome:
+        without_codes = msgspec.structs.replace(response, recovery_codes=None)
+        return StoredOutcome(200, msgspec.json.encode(without_codes).decode())
+
+    return await idempotently(
+        request, idempotency_key, confirm, keep, partial(_stored, ConfirmEnrollmentResponse)
     )
 
 
@@ -70,25 +86,39 @@ async def confirm_enrollment(
         "Send exactly one of code (from an active authenticator) and recoveryCode. A code is "
         "accepted once only; five consecutive failures block checks for a growing time."
     ),
-    responses=problem_responses(400, 401, 403, 404, 413, 415, 429, 500, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
     tags=["Verification"],
     security=BEARER_TOKEN,
 )
 async def verify_code(
-    request: AuthenticatedRequest, data: StrictJsonBody[VerifyRequest]
+    request: AuthenticatedRequest,
+    data: StrictJsonBody[VerifyRequest],
+    idempotency_key: IdempotencyKey = None,
 ) -> VerifyResponse:
-    verified = await services_of(request.app).verify_code(
-        VerifyCommand(
-            user_id=request.user.subject,
-            code=data.code,
-            recovery_code=data.recovery_code,
-            context=request_context(request),
+    async def verify() -> VerifyResponse:
+        verified = await services_of(request.app).verify_code(
+            VerifyCommand(
+                user_id=request.user.subject,
+                code=data.code,
+                recovery_code=data.recovery_code,
+                context=request_context(request),
+            )
         )
+        return VerifyResponse(
+            verified=True,
+            method="totp" if verified.method == "totp" else "recoveryCode",
+            enrollment_id=str(verified.enrollment_id) if verified.enrollment_id else None,
+            verified_at=verified.verified_at,
+            recovery_codes_remaining=verified.recovery_codes_remaining,
+        )
+
+    def keep(response: VerifyResponse) -> StoredOutcome:
+        return StoredOutcome(200, msgspec.json.encode(response).decode())
+
+    return await idempotently(
+        request, idempotency_key, verify, keep, partial(_stored, VerifyResponse)
     )
-    return VerifyResponse(
-        verified=True,
-        method="totp" if verified.method == "totp" else "recoveryCode",
-        enrollment_id=str(verified.enrollment_id) if verified.enrollment_id else None,
-        verified_at=verified.verified_at,
-        recovery_codes_remaining=verified.recovery_codes_remaining,
-    )
+
+
+async def _stored(kind: type[S], earlier: StoredOutcome) -> S:
+    return msgspec.json.decode(earlier.body, type=kind)

@@ -1,0 +1,74 @@
+"""ShowPendingEnrollment: what StartEnrollment answered, again, for an idempotent retry."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.errors import EnrollmentNotFound
+from application.ports.clock import Clock
+from application.ports.qr_renderer import QrFormat, QrRenderer
+from application.ports.secret_cipher import SecretCipher, SecretOwner
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.start_enrollment import StartedEnrollment
+from domain.enrollment import EnrollmentStatus
+from domain.errors import EnrollmentExpired, EnrollmentNotPending
+from domain.otpauth import OtpauthLabel, build_otpauth_uri
+
+
+class ShowPendingEnrollment:
+    """Rebuilds the answer of an earlier StartEnrollment from the stored, encrypted row: the secret
+    is decrypted again, never kept anywhere else.
+
+    Raises:
+        EnrollmentNotFound: replaced, cancelled or another user's.
+        EnrollmentNotPending: confirmed since (the secret is not shown any more).
+        EnrollmentExpired: expired since.
+        DependencyUnavailable: the cipher or the store is down.
+    """
+
+    def __init__(
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        cipher: SecretCipher,
+        qr_renderer: QrRenderer,
+        clock: Clock,
+        issuer: str,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._cipher = cipher
+        self._qr_renderer = qr_renderer
+        self._clock = clock
+        self._issuer = issuer
+
+    async def __call__(
+        self, user_id: str, enrollment_id: UUID, account_name: str, qr_format: QrFormat
+    ) -> StartedEnrollment:
+        async with self._unit_of_work() as uow:
+            enrollment = await uow.enrollments.get(enrollment_id)
+        if enrollment is None or enrollment.user_id != user_id:
+            raise EnrollmentNotFound("the enrollment was replaced or cancelled")
+        if enrollment.status is not EnrollmentStatus.PENDING:
+            raise EnrollmentNotPending(
+                "the enrollment was confirmed; its secret is not shown again"
+            )
+        if enrollment.is_expired(self._clock.now()) or enrollment.expires_at is None:
+            raise EnrollmentExpired("the enrollment expired")
+        secret = await self._cipher.decrypt(
+            enrollment.sealed_secret, SecretOwner(user_id, enrollment.id)
+        )
+        label = OtpauthLabel.for_account(self._issuer, account_name)
+        uri = build_otpauth_uri(secret, enrollment.policy, label)
+        return StartedEnrollment(
+            enrollment_id=enrollment.id,
+            method=enrollment.method,
+            status=enrollment.status,
+            secret=secret,
+            otpauth_uri=uri,
+            qr_code_data_uri=self._qr_renderer.render(uri, qr_format),
+            policy=enrollment.policy,
+            label=label,
+            device_name=enrollment.device_name,
+            created_at=enrollment.created_at,
+            expires_at=enrollment.expires_at,
+        )
