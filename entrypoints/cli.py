@@ -141,9 +141,15 @@ async def _rewrap(settings: Settings, batch_size: int) -> None:
 @click.option("--ttl", default=900, show_default=True, type=click.IntRange(1, 86400))
 @click.option("--auth-time", type=int, help="When the user authenticated (epoch seconds).")
 @click.option("--amr", multiple=True, help="An authentication method reference; repeatable.")
+@click.option("--acr", help="The authentication context class reached.")
 @click.option("--name", "display_name", help="The account name shown in authenticator apps.")
 def dev_token(
-    subject: str, ttl: int, auth_time: int | None, amr: tuple[str, ...], display_name: str | None
+    subject: str,
+    ttl: int,
+    auth_time: int | None,
+    amr: tuple[str, ...],
+    acr: str | None,
+    display_name: str | None,
 ) -> None:
     """Print an access token from the development issuer (development profile only)."""
     settings = _settings()
@@ -152,8 +158,17 @@ def dev_token(
             "dev-token works only in the development profile with its own issuer"
         )
     now = int(time.time())
-    extra = {settings.account_name_claim: display_name} if display_name else None
+    extra: dict[str, str] = {}
+    if display_name:
+        extra[settings.account_name_claim] = display_name
+    if acr:
+        extra["acr"] = acr
     token = development_issuer(settings).mint(
-        subject, ttl_seconds=ttl, now=now, auth_time=auth_time, amr=amr or None, extra_claims=extra
+        subject,
+        ttl_seconds=ttl,
+        now=now,
+        auth_time=auth_time,
+        amr=amr or None,
+        extra_claims=extra or None,
     )
     sys.stdout.write(token + "\n")

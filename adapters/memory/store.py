@@ -219,6 +219,12 @@ class MemoryIdempotencyStore:
         if record is not None and record.outcome is None:
             self._staged.idempotency[(user_id, key)] = None
 
+    async def remove_expired(self, now: datetime) -> int:
+        expired = [k for k, r in self._store.idempotency.items() if r.expires_at <= now]
+        for user_and_key in expired:
+            self._staged.idempotency[user_and_key] = None
+        return len(expired)
+
 
 class MemoryAuditTrail:
     def __init__(self, store: MemoryStore, staged: _Staged) -> None:

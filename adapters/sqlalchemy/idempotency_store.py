@@ -76,6 +76,11 @@ class SqlIdempotencyStore:
                 )
             )
 
+    async def remove_expired(self, now: datetime) -> int:
+        with translated_errors():
+            result = await self._connection.execute(sa.delete(keys).where(keys.c.expires_at <= now))
+        return int(result.rowcount)
+
 
 def _record(row: sa.Row[Any]) -> IdempotencyRecord:
     outcome = (

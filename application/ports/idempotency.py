@@ -40,3 +40,7 @@ class IdempotencyStore(Protocol):
     async def release(self, user_id: str, key: str) -> None:
         """Forgets a key whose request failed, so that a retry runs again."""
         ...
+
+    async def remove_expired(self, now: datetime) -> int:
+        """Deletes records past their expiry; returns how many."""
+        ...

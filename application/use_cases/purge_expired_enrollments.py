@@ -7,7 +7,8 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 
 
 class PurgeExpiredEnrollments:
-    """Removes expired pending enrollments and their ciphertexts; returns how many.
+    """Removes expired pending enrollments and their ciphertexts, and expired idempotency records;
+    returns how many enrollments.
 
     Raises:
         DependencyUnavailable: the store is down; nothing was removed.
@@ -19,6 +20,8 @@ class PurgeExpiredEnrollments:
 
     async def __call__(self) -> int:
         async with self._unit_of_work() as uow:
-            removed = await uow.enrollments.remove_expired_pending(self._clock.now())
+            now = self._clock.now()
+            removed = await uow.enrollments.remove_expired_pending(now)
+            await uow.idempotency.remove_expired(now)
             await uow.commit()
         return removed
