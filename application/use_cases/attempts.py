@@ -6,14 +6,19 @@ Shared by ConfirmEnrollment and VerifyCode so that one lockout counts every gues
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from application.errors import CodeRejected
+from application.errors import CodeRejected, DependencyUnavailable
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import LockedOut
+
+T = TypeVar("T")
 
 
 class AttemptGate:
@@ -38,6 +43,28 @@ class AttemptGate:
                 raise
             await uow.throttles.save(throttle)
             await uow.commit()
+
+    async def reserve_then(
+        self,
+        user_id: str,
+        now: datetime,
+        context: RequestContext,
+        work: Callable[[], Awaitable[T]],
+    ) -> T:
+        """Reserves an attempt, then runs ``work`` (the decryption the check needs); when ``work``
+        meets an unavailable dependency the attempt is given back before the error goes on.
+
+        Raises:
+            LockedOut: as :meth:`reserve`.
+            DependencyUnavailable: from ``work``; nothing was counted.
+        """
+        await self.reserve(user_id, now, context)
+        try:
+            return await work()
+        except DependencyUnavailable:
+            with contextlib.suppress(DependencyUnavailable):
+                await self.release(user_id, now, context)
+            raise
 
     async def succeed(self, uow: UnitOfWork, user_id: str) -> None:
         """Resets the user's count, inside the caller's transaction that records the success."""
@@ -70,7 +97,7 @@ class AttemptGate:
 
     async def release(self, user_id: str, now: datetime, context: RequestContext) -> None:
         """Gives the attempt back after a dependency failed: nothing is counted (SECURITY.md V7).
-        Best effort: when the database itself is down, the reservation could not be kept either."""
+        When the database itself went down after the reservation, the reservation stays counted."""
         async with self._unit_of_work() as uow:
             throttle = await uow.throttles.lock(user_id)
             throttle.release()

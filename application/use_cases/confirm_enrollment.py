@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -11,7 +10,6 @@ from uuid import UUID
 from application.errors import (
     AuthenticatorParametersIgnored,
     ConcurrentUpdate,
-    DependencyUnavailable,
     DeviceClockSkew,
     EnrollmentNotFound,
     TooManyAuthenticators,
@@ -92,15 +90,13 @@ class ConfirmEnrollment:
         now = self._clock.now()
         enrollment = await self._pending_enrollment(command, now)
         code = self._parse(command.code, enrollment.policy)
-        await self._gate.reserve(command.user_id, now, command.context)
-        try:
-            secret = await self._cipher.decrypt(
-                enrollment.sealed_secret, SecretOwner(enrollment.user_id, enrollment.id)
-            )
-        except DependencyUnavailable:
-            with contextlib.suppress(DependencyUnavailable):
-                await self._gate.release(command.user_id, now, command.context)
-            raise
+        owner = SecretOwner(enrollment.user_id, enrollment.id)
+        secret = await self._gate.reserve_then(
+            command.user_id,
+            now,
+            command.context,
+            partial(self._cipher.decrypt, enrollment.sealed_secret, owner),
+        )
         generate = partial(self._generator.code_at, secret, enrollment.policy)
         match = None
         if len(code) == enrollment.policy.digits:

@@ -11,7 +11,6 @@ from uuid import UUID
 
 from application.errors import (
     ConcurrentUpdate,
-    DependencyUnavailable,
     NoActiveAuthenticator,
 )
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
@@ -97,13 +96,12 @@ class VerifyCode:
             await self._gate.reserve(command.user_id, now, command.context)
             return await self._use_recovery_code(command, code_hash, now)
         code = _parse_for_any(command.code or "", authenticators)
-        await self._gate.reserve(command.user_id, now, command.context)
-        try:
-            secrets = await asyncio.gather(*(self._decrypt(a) for a in authenticators))
-        except DependencyUnavailable:
-            with contextlib.suppress(DependencyUnavailable):
-                await self._gate.release(command.user_id, now, command.context)
-            raise
+        secrets = await self._gate.reserve_then(
+            command.user_id,
+            now,
+            command.context,
+            partial(self._decrypt_all, authenticators),
+        )
         matches = [
             (authenticator, self._match(authenticator, secret, code, now))
             for authenticator, secret in zip(authenticators, secrets, strict=True)
@@ -121,9 +119,15 @@ class VerifyCode:
             enrollment_id=replayed.id if replayed else None,
         )
 
-    async def _decrypt(self, authenticator: Enrollment) -> TotpSecret:
-        owner = SecretOwner(authenticator.user_id, authenticator.id)
-        return await self._cipher.decrypt(authenticator.sealed_secret, owner)
+    async def _decrypt_all(self, authenticators: list[Enrollment]) -> list[TotpSecret]:
+        return list(
+            await asyncio.gather(
+                *(
+                    self._cipher.decrypt(a.sealed_secret, SecretOwner(a.user_id, a.id))
+                    for a in authenticators
+                )
+            )
+        )
 
     def _match(
         self, authenticator: Enrollment, secret: TotpSecret, code: str, now: datetime
