@@ -18,6 +18,11 @@ from adapters.sqlalchemy.tables import metadata
 from tests.support.postgres import fresh_database
 
 
+def _columns_by_table(sync: sa.Connection) -> dict[str, set[str]]:
+    inspector = sa.inspect(sync)
+    return {t: {c["name"] for c in inspector.get_columns(t)} for t in metadata.tables}
+
+
 async def _round_trip(url: str) -> None:
     engine = create_engine(url)
     try:
@@ -27,12 +32,7 @@ async def _round_trip(url: str) -> None:
         await ensure_schema_is_current(engine)
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda sync: set(sa.inspect(sync).get_table_names()))
-            columns = {
-                table: await connection.run_sync(
-                    lambda sync, t=table: {c["name"] for c in sa.inspect(sync).get_columns(t)}
-                )
-                for table in metadata.tables
-            }
+            columns = await connection.run_sync(_columns_by_table)
         assert set(metadata.tables) <= tables
         for name, table in metadata.tables.items():
             assert columns[name] == {column.name for column in table.columns}, name
