@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck layers unit migrate system-deps format clean
+.PHONY: run test contract install lint typecheck layers unit migrate system-deps format clean
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -21,6 +21,14 @@ run: install ## the service on the embedded default (SQLite, local key, developm
 
 test: install system-deps lint typecheck layers ## lint, types, layer contracts and every test
 	$(UV) run pytest
+
+BASE_URL ?=
+TOKEN_COMMAND ?= $(UV) run mfa-service dev-token --sub {sub}
+JWKS_URL ?=
+
+contract: install ## the HTTP contract suite against a deployment: make contract BASE_URL=… [TOKEN_COMMAND='cmd {sub}'] [JWKS_URL=…]
+	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://… [TOKEN_COMMAND='cmd {sub}'] [JWKS_URL=…]" >&2; exit 2; }
+	$(UV) run pytest tests/contract --base-url "$(BASE_URL)" --token-command "$(TOKEN_COMMAND)" $(if $(JWKS_URL),--jwks-url "$(JWKS_URL)")
 
 system-deps:
 	@scripts/system-deps.sh
