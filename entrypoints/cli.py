@@ -61,6 +61,7 @@ def serve(host: str, port: int, workers: int) -> None:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=10,
+        timeout_worker_healthcheck=30,
     )
 
 

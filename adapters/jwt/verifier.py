@@ -58,7 +58,8 @@ class JwtTokenVerifier:
     Guarantees: a returned ``Principal`` comes from a token whose signature verifies with a key
     from the configured source under an allowed asymmetric algorithm, whose ``iss`` equals
     ``issuer``, whose ``aud`` contains ``audience``, that has not expired and is already valid
-    (``exp``, ``nbf``, ``iat`` with ``leeway_seconds`` of tolerance) and that names a subject.
+    (``exp`` exactly; ``nbf`` and ``iat`` with ``leeway_seconds`` of tolerance, SECURITY.md B2) and
+    that names a subject.
 
     Keys are cached for ``cache_ttl_seconds``; a failed refresh keeps the cached keys. A token whose
     ``kid`` is unknown triggers at most one refetch per ``refetch_cooldown_seconds`` across all
@@ -224,7 +225,7 @@ class JwtTokenVerifier:
         exp = claims.get("exp")
         if not _is_numeric_date(exp):
             raise InvalidToken("token expiry missing or malformed")
-        if now >= exp + self._leeway:
+        if now >= exp:
             raise InvalidToken("token expired")
         for name in ("nbf", "iat"):
             if name not in claims:

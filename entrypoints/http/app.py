@@ -27,7 +27,7 @@ from entrypoints.http.controllers.recovery_codes import (
 )
 from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
 from entrypoints.http.problems import EXCEPTION_HANDLERS
-from entrypoints.http.response_headers import response_headers_middleware
+from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
@@ -55,7 +55,8 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             ready,
         ],
         lifespan=[lifespan],
-        middleware=[response_headers_middleware, bearer_authentication()],
+        middleware=[request_timing_middleware, bearer_authentication()],
+        before_send=[add_response_headers],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=options.max_body_bytes,
         cors_config=CORSConfig(allow_origins=list(options.cors_origins))

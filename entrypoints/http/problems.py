@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -243,11 +244,25 @@ def _headers_for(error: Exception, status: int) -> dict[str, str]:
     return {}
 
 
+_NAMED_FIELD = re.compile(r"field `([^`]{1,64})`")
+"""msgspec names a missing or unknown field in its message, while Litestar's key is the parameter."""
+
+
+def _field_name(item: dict[str, Any]) -> str:
+    key = str(item.get("key") or "body")
+    if key == "data":
+        named = _NAMED_FIELD.search(str(item.get("message", "")))
+        return named.group(1) if named else "body"
+    return key
+
+
 def _field_errors(error: Exception) -> list[FieldError] | None:
+    if isinstance(error, InvalidDeviceName):
+        return [FieldError(field="deviceName", message=str(error))]
     if not isinstance(error, ValidationException) or not isinstance(error.extra, list):
         return None
     return [
-        FieldError(field=str(item.get("key") or "body"), message=str(item.get("message", ""))[:200])
+        FieldError(field=_field_name(item), message=str(item.get("message", ""))[:200])
         for item in error.extra
         if isinstance(item, dict)
     ]

@@ -1,57 +1,69 @@
-"""An ASGI middleware that gives every response its request id and the headers every response needs,
-and writes one access-log line without the query string or any header values."""
+"""Every response's headers and access-log line, and the request id that ties them together.
+
+The headers are set in Litestar's ``before_send`` hook, which sees every response: also those that
+authentication (401, 403) and routing (404, 405) answer before any route middleware runs. The access
+log leaves out query strings and header values.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrypoints.http.request_context import REQUEST_ID_HEADER, assign_request_id
+from entrypoints.http.request_context import REQUEST_ID_HEADER, assign_request_id, request_id_of
 
 access_log = logging.getLogger("mfa.access")
 
 ALWAYS = {"X-Content-Type-Options": "nosniff"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+"""Every answer is marked no-store: none is worth caching and some carry secrets."""
+
+_STARTED = "mfa_started"
 
 
-def response_headers_middleware(app: ASGIApp) -> ASGIApp:
-    """Wraps ``app``. Every HTTP response, errors included, is marked ``no-store``: none of this
-    service's answers are worth caching and some carry secrets."""
+def _ensure_request_id(scope: Scope) -> str:
+    existing = request_id_of(scope)
+    if existing != "unknown":
+        return existing
+    incoming = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode("latin-1"))
+    return assign_request_id(scope, incoming.decode("latin-1") if incoming else None)
+
+
+def request_timing_middleware(app: ASGIApp) -> ASGIApp:
+    """Gives a routed request its id and start time before anything else runs."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        method = scope["method"]
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode("latin-1"))
-        request_id = assign_request_id(scope, incoming.decode("latin-1") if incoming else None)
-        started = time.perf_counter()
-        status = 0
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in {**ALWAYS, **NO_STORE}.items():
-                    headers[name] = value
-                headers[REQUEST_ID_HEADER] = request_id
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_headers)
-        finally:
-            access_log.info(
-                "%s %s %s %.1fms",
-                method,
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
-                extra={"request_id": request_id},
-            )
+        if scope["type"] == ScopeType.HTTP:
+            _ensure_request_id(scope)
+            scope_dict: Any = scope
+            scope_dict[_STARTED] = time.perf_counter()
+        await app(scope, receive, send)
 
     return middleware
+
+
+async def add_response_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: the headers every response needs, and its access-log line."""
+    if message["type"] != "http.response.start":
+        return
+    request_id = _ensure_request_id(scope)
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in {**ALWAYS, **NO_STORE}.items():
+        headers[name] = value
+    headers[REQUEST_ID_HEADER] = request_id
+    scope_dict: Any = scope
+    started = scope_dict.get(_STARTED)
+    duration = f" {(time.perf_counter() - started) * 1000:.1f}ms" if started else ""
+    access_log.info(
+        "%s %s %s%s",
+        scope_dict.get("method", "-"),
+        scope_dict.get("path", "-"),
+        message["status"],
+        duration,
+        extra={"request_id": request_id},
+    )

@@ -260,12 +260,6 @@ async def test_an_audience_list_that_holds_ours_is_accepted(
 
 
 @pytest.mark.needs_control
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/jwt/verifier.py _verified_claims applies its 30 s leeway to exp "
-    "(`now >= exp + leeway`): a token is accepted up to 30 s after it expired. Issue 6 demands 401 "
-    "for exp = now; SECURITY.md B2 gives the leeway to nbf/iat only",
-)
 async def test_a_token_that_expires_now_is_401(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:

@@ -169,11 +169,6 @@ async def test_an_invalid_body_is_400_and_names_the_field(
     assert (await client.get(ENROLLMENTS, headers=bearer(token))).json() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="problems.py _field_errors names Litestar's parameter 'data' instead of the body field "
-    "for a missing or unknown field (API.md: validation errors list the offending fields)",
-)
 @pytest.mark.parametrize(
     ("body", "field"),
     [({}, "mfaMethod"), ({"mfaMethod": "totp", "secret": "JBSWY3DPEHPK3PXP"}, "secret")],

@@ -61,7 +61,7 @@ async def list_authenticators(request: AuthenticatedRequest) -> list[Authenticat
 @get(
     ITEM,
     summary="One authenticator",
-    responses=problem_responses(401, 403, 404, 500, 503),
+    responses=problem_responses(400, 401, 403, 404, 500, 503),
     tags=["Authenticators"],
     security=BEARER_TOKEN,
 )

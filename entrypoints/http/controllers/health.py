@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 
 from application.errors import DependencyUnavailable
 from entrypoints.http.schemas import HealthStatus
@@ -24,6 +25,12 @@ async def live() -> HealthStatus:
     summary="The database and the key service answer",
     description="200 when every dependency answers within 2 s, else 503 with Retry-After.",
     tags=["Operations"],
+    responses={
+        503: ResponseSpec(
+            data_container=HealthStatus,
+            description="A dependency does not answer; see Retry-After and the checks.",
+        )
+    },
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[HealthStatus]:
     probes = services_of(request.app).readiness_probes

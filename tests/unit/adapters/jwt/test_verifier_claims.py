@@ -29,6 +29,9 @@ async def test_expired_token_is_rejected(rsa_key: RSAKey) -> None:
 
 async def test_token_expiring_exactly_now_is_rejected(rsa_key: RSAKey) -> None:
     await assert_claims_rejected(rsa_key, claims(exp=NOW), leeway_seconds=0)
+    await assert_claims_rejected(
+        rsa_key, claims(exp=NOW), leeway_seconds=30
+    )  # B2: no leeway on exp
 
 
 async def test_token_expiring_exactly_at_the_end_of_the_leeway_is_rejected(
