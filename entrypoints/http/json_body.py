@@ -59,3 +59,12 @@ StrictJsonBody: TypeAlias = Annotated[
 ]
 """A JSON request body whose schema, like its Struct (``forbid_unknown_fields``), admits no other
 fields; Litestar leaves ``additionalProperties`` out of the OpenAPI document otherwise."""
+
+OneFieldJsonBody: TypeAlias = Annotated[
+    T,
+    Body(
+        media_type=RequestEncodingType.JSON,
+        schema_extra={"additionalProperties": False, "minProperties": 1, "maxProperties": 1},
+    ),
+]
+"""A strict JSON body with exactly one of its optional fields, as the Struct's checks demand."""

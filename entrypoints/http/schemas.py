@@ -12,6 +12,7 @@ DeviceName = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=64,
+        pattern="^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]+$",
         description="A name to tell this authenticator apart: 1 to 64 printable characters.",
         examples=["Alice's phone"],
     ),
@@ -81,9 +82,11 @@ class HealthStatus(msgspec.Struct):
 Code = Annotated[
     str,
     msgspec.Meta(
-        min_length=1,
-        max_length=16,
-        description="The code the authenticator app shows: exactly N ASCII digits, as a string.",
+        pattern="^[0-9]{6,8}$",
+        description=(
+            "The code the authenticator app shows: exactly as many ASCII digits as the "
+            "authenticator's policy (6 by default), as a string."
+        ),
         examples=["123456"],
     ),
 ]

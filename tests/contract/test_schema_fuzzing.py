@@ -65,12 +65,6 @@ def _request_body_validator(document: dict[str, Any], path: str, method: str) ->
     return jsonschema_rs.validator_for(root)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="entrypoints/http/schemas.py: the OpenAPI request schemas do not state rules the service "
-    "enforces (deviceName printable only, exactly one of code/recoveryCode, code = N digits), so "
-    "schemathesis' positive_data_acceptance (ST202) fails",
-)
 @pytest.mark.parametrize(("path", "method", "body"), _REFUSED_BUT_DOCUMENTED_AS_VALID)
 async def test_the_request_schemas_refuse_what_the_service_refuses(
     client: httpx.AsyncClient, path: str, method: str, body: dict[str, Any]

@@ -15,7 +15,7 @@ from application.use_cases.confirm_enrollment import ConfirmEnrollmentCommand
 from application.use_cases.verify_code import VerifyCommand
 from entrypoints.http.controllers.authenticators import enrollment_id_from
 from entrypoints.http.idempotency import IdempotencyKey, idempotently
-from entrypoints.http.json_body import StrictJsonBody, require_json_body
+from entrypoints.http.json_body import OneFieldJsonBody, StrictJsonBody, require_json_body
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
 from entrypoints.http.schemas import (
@@ -92,7 +92,7 @@ async def confirm_enrollment(
 )
 async def verify_code(
     request: AuthenticatedRequest,
-    data: StrictJsonBody[VerifyRequest],
+    data: OneFieldJsonBody[VerifyRequest],
     idempotency_key: IdempotencyKey = None,
 ) -> VerifyResponse:
     async def verify() -> VerifyResponse:
