@@ -1,0 +1,260 @@
+"""The benchmark: ``uv run python -m bench.run`` (``make bench``). Not a test: it asserts nothing.
+
+Starts the production stack on this machine (bench/stack.py), enrolls users through HTTP, drives
+load with wrk at each concurrency level for each scenario (health, enrollment with an SVG and a PNG
+QR code, verification with valid and with wrong codes), measures the CPU time of every process
+involved, compares Vault batching off and on, runs verification with 1,000 and with 1,000,000
+stored authenticators, and writes bench/results/bench-<time>.{json,md,png} and latest.*.
+Everything it started is stopped at the end, also on Ctrl-C or an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import signal
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+
+from bench import phases, stack
+from bench.load import ensure_wrk, wrk_version
+from bench.procstat import Machine
+from bench.report import BenchReport, write
+from bench.runner import SCENARIOS, Context, Settings, log
+from bench.users import mint_users
+
+RESULTS = Path(__file__).resolve().parent / "results"
+QUICK = {
+    "duration": 3,
+    "enroll_users": 2000,
+    "verify_users": 300,
+    "verify_users_max": 3000,
+    "scale_users": 300,
+    "scale_rows": 50_000,
+}
+"""--quick: a smoke run of a few minutes (explicit options still win)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    settings: Settings
+    plan: phases.Plan
+    enroll_users: int
+    coalesce_ms: int
+    results: Path
+    keep_work: bool
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    return tuple(int(level) for level in text.split(",") if level)
+
+
+def parse_options(argv: Sequence[str] | None) -> Options:
+    cores = os.cpu_count() or 1
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.run",
+        description="Benchmark of the MFA service on the production stack of this machine.",
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (10, max 25)")
+    parser.add_argument("--concurrency", default="1,16,64", help="connections (1,16,64)")
+    parser.add_argument("--threads", type=int, default=2, help="most wrk threads per run (2)")
+    parser.add_argument("--workers", type=int, default=cores, help=f"service workers ({cores})")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help=",".join(SCENARIOS))
+    parser.add_argument("--enroll-users", type=int, default=20000, help="tokens for enrollment")
+    parser.add_argument(
+        "--verify-users",
+        type=int,
+        default=1000,
+        help="users enrolled through HTTP for the verify runs at the start (1000); more are "
+        "enrolled before a run expected to need more one-time codes, up to --verify-users-max",
+    )
+    parser.add_argument("--verify-users-max", type=int, default=20000)
+    parser.add_argument("--coalesce-ms", type=int, default=0, help="MFA_VAULT_COALESCE_MS (0)")
+    parser.add_argument(
+        "--compare-coalesce-ms",
+        type=int,
+        default=2,
+        help="rerun enrollment and verify above concurrency 1 with this window (2; 0 skips)",
+    )
+    parser.add_argument("--no-scale", action="store_true", help="skip the scale run")
+    parser.add_argument("--scale-users", type=int, default=1000, help="enrolled through HTTP")
+    parser.add_argument("--scale-rows", type=int, default=1_000_000, help="stored in the end")
+    parser.add_argument("--scale-concurrency", default="1,16")
+    parser.add_argument("--scale-repeats", type=int, default=1)
+    parser.add_argument(
+        "--no-components", action="store_true", help="skip timing the parts one at a time"
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run enrollment and verify at 16 under py-spy (`uv pip install py-spy`)",
+    )
+    parser.add_argument(
+        "--wait-for-quiet",
+        type=int,
+        default=10,
+        metavar="SECONDS",
+        help="before each run, wait up to this long while other processes keep the machine "
+        "busy (10; 0: never wait)",
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--keep-work", action="store_true", help="keep the tokens and lines files")
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few minutes")
+    if "--quick" in (sys.argv[1:] if argv is None else argv):
+        parser.set_defaults(**QUICK)
+    args = parser.parse_args(argv)
+    scenarios = tuple(name for name in args.scenarios.split(",") if name)
+    unknown = set(scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if not 1 <= args.duration <= 25:
+        parser.error("--duration: 1 to 25 s (one-time codes must stay valid for a whole run)")
+    return Options(
+        settings=Settings(
+            duration=args.duration,
+            max_threads=args.threads,
+            workers=args.workers,
+            verify_users_max=args.verify_users_max,
+            wait_for_quiet_s=args.wait_for_quiet,
+        ),
+        plan=phases.Plan(
+            concurrency=_levels(args.concurrency),
+            scenarios=scenarios,
+            verify_users=args.verify_users,
+            compare_coalesce_ms=(
+                args.compare_coalesce_ms if args.compare_coalesce_ms != args.coalesce_ms else 0
+            ),
+            components=not args.no_components,
+            profile=args.profile,
+            scale=not args.no_scale,
+            scale_users=args.scale_users,
+            scale_rows=args.scale_rows,
+            scale_concurrency=_levels(args.scale_concurrency),
+            scale_repeats=args.scale_repeats,
+        ),
+        enroll_users=args.enroll_users,
+        coalesce_ms=args.coalesce_ms,
+        results=args.results,
+        keep_work=args.keep_work,
+    )
+
+
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the bench like Ctrl-C does: everything started gets stopped."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _new_report(options: Options, started_at: datetime, wrk: str) -> BenchReport:
+    settings, plan = options.settings, options.plan
+    return BenchReport(
+        started_at=started_at.isoformat(timespec="seconds"),
+        finished_at="",
+        complete=False,
+        machine=Machine.describe(),
+        settings={
+            "workers": settings.workers,
+            "duration_s": settings.duration,
+            "concurrency": ",".join(map(str, plan.concurrency)),
+            "wrk_threads_max": settings.max_threads,
+            "enroll_users": options.enroll_users,
+            "verify_users_at_start": plan.verify_users,
+            "coalesce_ms": options.coalesce_ms,
+        },
+        versions={"Python": platform.python_version(), "wrk": wrk_version(wrk).split(" [")[0]},
+    )
+
+
+def _measure(options: Options, context: Context, config: stack.ServiceConfig) -> None:
+    plan = options.plan
+    log(f"minting tokens for {options.enroll_users} enrollment users")
+    context.enroll_users = mint_users(context.issuer, "bench-enroll", options.enroll_users)
+    pool = phases.main_matrix(context, config, plan)
+    if plan.components:
+        phases.components(context, config)
+    if plan.compare_coalesce_ms:
+        phases.coalescing(context, config, pool, plan)
+    if plan.profile:
+        phases.profile(context, config, pool)
+    if plan.scale:
+        phases.scale_run(context, config, plan)
+
+
+def run(options: Options) -> int:
+    started_at = datetime.now(UTC)
+    stem = f"bench-{started_at.strftime('%Y%m%dT%H%M%SZ')}"
+    logs = options.results / f"{stem}-logs"
+    work = logs / "work"
+    work.mkdir(parents=True)
+    wrk = ensure_wrk()
+    report = _new_report(options, started_at, wrk)
+    code = 1
+    with signals_interrupt(), ExitStack() as exits:
+        try:
+            exits.enter_context(stack.postgres_server(logs / "postgres.log"))
+            report.versions["Postgres"] = stack.postgres_version()
+            log("starting the Vault dev server")
+            vault = exits.enter_context(stack.vault_dev_server(work))
+            report.versions["OpenBao"] = vault.version
+            issuer = stack.Issuer(work / "jwks.json")
+            database = exits.enter_context(stack.fresh_database("main"))
+            config = stack.ServiceConfig(
+                database=database,
+                vault_addr=vault.addr,
+                vault_token="",
+                jwks_file=issuer.jwks_file,
+                data_dir=work / "data",
+                coalesce_ms=options.coalesce_ms,
+            )
+            log("mfa-service vault-setup, the service's policy and token; mfa-service migrate")
+            token = stack.vault_setup(vault, config.environment(), logs / "vault-setup.log")
+            config = replace(config, vault_token=token)
+            stack.migrate(config, logs / "migrate.log")
+            context = Context(options.settings, wrk, work, logs, vault, issuer, report)
+            _measure(options, context, config)
+            report.complete = True
+            code = 0
+        except KeyboardInterrupt:
+            report.errors.append("interrupted")
+            log("interrupted: stopping everything")
+            code = 130
+        except Exception as error:  # the report still shows what was measured
+            report.errors.append(f"{type(error).__name__}: {error}")
+            traceback.print_exc()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)  # let the clean-up below finish
+            log("stopping the service, Vault and dropping the databases")
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    if not options.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    if report.runs:
+        for path in write(report, options.results, stem):
+            log(f"wrote {path}")
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_options(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
