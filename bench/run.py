@@ -39,6 +39,7 @@ QUICK = {
     "verify_users_max": 3000,
     "scale_users": 300,
     "scale_rows": 50_000,
+    "scale_repeats": 1,
 }
 """--quick: a smoke run of a few minutes (explicit options still win)."""
 
@@ -88,7 +89,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--scale-users", type=int, default=1000, help="enrolled through HTTP")
     parser.add_argument("--scale-rows", type=int, default=1_000_000, help="stored in the end")
     parser.add_argument("--scale-concurrency", default="1,16")
-    parser.add_argument("--scale-repeats", type=int, default=1)
+    parser.add_argument("--scale-repeats", type=int, default=2, help="runs per size (2)")
     parser.add_argument(
         "--no-components", action="store_true", help="skip timing the parts one at a time"
     )

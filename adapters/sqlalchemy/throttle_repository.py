@@ -14,9 +14,9 @@ from domain.throttle import AttemptThrottle
 
 
 class SqlThrottleRepository:
-    """Implements ThrottleRepository. ``lock`` creates the row if needed and takes a row lock
-    (``SELECT … FOR UPDATE`` on Postgres; SQLite's transactions already hold the database's write
-    lock), so concurrent reservations for one user are counted one after another."""
+    """Implements ThrottleRepository. ``lock`` creates the row if needed and takes a row lock (on
+    Postgres; SQLite's transactions already hold the database's write lock), so concurrent
+    reservations for one user are counted one after another."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -24,15 +24,16 @@ class SqlThrottleRepository:
     async def lock(self, user_id: str) -> AttemptThrottle:
         dialect = self._connection.dialect.name
         insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-        create = (
-            insert(user_throttles)
-            .values(user_id=user_id, failures=0, locked_until=None, lockouts=0, version=0)
-            .on_conflict_do_nothing(index_elements=["user_id"])
+        fresh = insert(user_throttles).values(
+            user_id=user_id, failures=0, locked_until=None, lockouts=0, version=0
         )
-        select = sa.select(user_throttles).where(user_throttles.c.user_id == user_id)
+        # One statement creates the row if needed and locks it: on conflict the no-op update takes
+        # the row lock that SELECT … FOR UPDATE would take, and RETURNING reads it.
+        upsert = fresh.on_conflict_do_update(
+            index_elements=["user_id"], set_={"user_id": fresh.excluded.user_id}
+        ).returning(*user_throttles.c)
         with translated_errors():
-            await self._connection.execute(create)
-            row = (await self._connection.execute(select.with_for_update())).one()
+            row = (await self._connection.execute(upsert)).one()
         return AttemptThrottle(
             user_id=row.user_id,
             failures=row.failures,
