@@ -151,12 +151,12 @@ class Settings:
             notify_webhook_key=reader.optional("MFA_NOTIFY_WEBHOOK_KEY"),
             notify_interval_seconds=reader.number("MFA_NOTIFY_INTERVAL_SECONDS", 2.0, 0.1, 300.0),
         )
-        reader.problems.extend(settings.problems(environ))
+        reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:
             raise SettingsError(reader.problems)
         return settings
 
-    def problems(self, environ: Mapping[str, str]) -> list[str]:
+    def cross_checks(self, environ: Mapping[str, str]) -> list[str]:
         """Rules across settings: what each profile refuses."""
         found: list[str] = []
         if ":" in self.issuer or not self.issuer.strip() or len(self.issuer) > 64:
