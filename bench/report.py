@@ -307,7 +307,7 @@ def chart(report: BenchReport, path: Path) -> str | None:
         axis.grid(True, which="both", alpha=0.3)
         levels = sorted({run.concurrency for run in main})
         axis.set_xticks(levels, [str(level) for level in levels])
-    rates.legend(fontsize=8)
+    rates.legend(fontsize=7, loc="center right")
     machine = report.machine
     figure.suptitle(
         f"MFA service, {report.settings.get('workers')} workers — {machine.cpu_model}, "
