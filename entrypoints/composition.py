@@ -71,7 +71,7 @@ from application.use_cases.start_enrollment import EnrollmentSettings, StartEnro
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
 from entrypoints.http.services import STATE_KEY, Services
-from entrypoints.settings import CipherKind, NotifierKind, Settings
+from entrypoints.settings import CipherKind, NotifierKind, Settings, VaultConfig
 
 logger = logging.getLogger("mfa.composition")
 
@@ -113,25 +113,30 @@ async def _cipher(
 ) -> tuple[SecretCipher, ReadinessProbe | None]:
     if settings.cipher is CipherKind.LOCAL:
         return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file)), None
+    vault = _vault_config(settings)
     session = VaultSession(vault_settings(settings))
     stack.callback(session.close)
     gateway = VaultGateway(session)
     await gateway.login()
     cipher = VaultTransitCipher(
         gateway,
-        key=settings.vault.key if settings.vault else "mfa-totp",
-        mount=settings.vault.mount if settings.vault else "transit",
-        coalesce_window=(settings.vault.coalesce_ms / 1000 or None) if settings.vault else None,
+        key=vault.key,
+        mount=vault.mount,
+        coalesce_window=vault.coalesce_ms / 1000 or None,
     )
     await verify_owner_binding(cipher)
     return cipher, VaultProbe(gateway)
 
 
+def _vault_config(settings: Settings) -> VaultConfig:
+    if settings.vault is None:
+        raise ValueError("MFA_VAULT_ADDR is not set")
+    return settings.vault
+
+
 def vault_settings(settings: Settings) -> VaultSettings:
     """The Vault adapter's settings from the service's (MFA_CIPHER=vault)."""
-    vault = settings.vault
-    if vault is None:
-        raise ValueError("MFA_VAULT_ADDR is not set")
+    vault = _vault_config(settings)
     auth: TokenAuth | AppRoleAuth = (
         TokenAuth(vault.token)
         if vault.token is not None
@@ -336,9 +341,7 @@ async def rewrap_job(settings: Settings) -> AsyncIterator[tuple[RewrapSecrets, i
 def set_up_vault(settings: Settings) -> tuple[TransitKeyReport, str, str]:
     """Creates the transit mount and key if missing (with an operator's token) and returns the
     report with the service's and the rotation job's policies."""
-    vault = settings.vault
-    if vault is None:
-        raise ValueError("MFA_VAULT_ADDR is not set")
+    vault = _vault_config(settings)
     client = build_hvac_client(vault_settings(settings))
     report = ensure_transit_key(client, vault.mount, vault.key)
     return (
