@@ -26,7 +26,7 @@ class Authentication:
     auth_time: int | None
     amr: tuple[str, ...] = ()
     acr: str | None = None
-    current_code: str | None = None
+    current_code: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -36,7 +36,7 @@ SKEW_REACH = 10
 class ConfirmEnrollmentCommand:
     user_id: str
     enrollment_id: UUID
-    code: str
+    code: str = field(repr=False)
     context: RequestContext
 
 
@@ -44,7 +44,7 @@ class ConfirmEnrollmentCommand:
 class ConfirmedEnrollment:
     enrollment_id: UUID
     activated_at: datetime
-    recovery_codes: list[str] | None
+    recovery_codes: list[str] | None = field(repr=False)
     """A new set, shown once, when the user had no unused recovery code."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from application.errors import NoActiveAuthenticator
@@ -16,7 +16,7 @@ from application.use_cases.recovery_code_issuer import issue_recovery_codes
 
 @dataclass(frozen=True, slots=True)
 class RecoveryCodeSet:
-    codes: list[str]
+    codes: list[str] = field(repr=False)
     generated_at: datetime
 
 

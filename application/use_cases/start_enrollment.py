@@ -53,8 +53,8 @@ class StartedEnrollment:
     method: MfaMethod
     status: EnrollmentStatus
     secret: TotpSecret
-    otpauth_uri: str
-    qr_code_data_uri: str
+    otpauth_uri: str = field(repr=False)
+    qr_code_data_uri: str = field(repr=False)
     policy: TotpPolicy
     label: OtpauthLabel
     device_name: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from uuid import UUID
@@ -31,8 +31,8 @@ class VerifyCommand:
     """Exactly one of ``code`` and ``recovery_code``."""
 
     user_id: str
-    code: str | None
-    recovery_code: str | None
+    code: str | None = field(repr=False)
+    recovery_code: str | None = field(repr=False)
     context: RequestContext
 
 

@@ -159,3 +159,13 @@ async def test_invalid_device_name_is_refused_and_nothing_is_stored() -> None:
     with pytest.raises(InvalidDeviceName):
         await _use_case(store)(_command(device_name="bad\x00name"))
     assert store.store.enrollments == {}
+
+
+async def test_results_and_commands_never_print_secret_material() -> None:  # S5
+    from application.step_up import Authentication
+    from application.use_cases.verify_code import VerifyCommand
+
+    started = await _use_case(MemoryUnitOfWorkFactory())(_command())
+    assert started.secret.base32 not in repr(started)
+    assert "987650" not in repr(VerifyCommand("alice", "987650", None, CONTEXT))
+    assert "654321" not in repr(Authentication(None, current_code="654321"))
