@@ -27,13 +27,24 @@ class AttemptGate:
     def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
         self._unit_of_work = unit_of_work
 
-    async def reserve(self, user_id: str, now: datetime, context: RequestContext) -> None:
-        """Takes an attempt from the user's quota, in its own committed transaction.
+    async def reserve(
+        self,
+        user_id: str,
+        now: datetime,
+        context: RequestContext,
+        load: Callable[[UnitOfWork], Awaitable[T]],
+    ) -> T:
+        """Runs ``load``, then takes an attempt from the user's quota, in one committed transaction.
+
+        ``load`` reads what the check needs and refuses a request that cannot be checked (no
+        authenticator, a malformed code) by raising: then nothing is reserved or written.
 
         Raises:
+            Whatever ``load`` raises.
             LockedOut: the user is blocked, or attempts in flight fill the quota (recorded).
         """
         async with self._unit_of_work() as uow:
+            loaded = await load(uow)
             throttle = await uow.throttles.lock(user_id)
             try:
                 throttle.reserve(now)
@@ -43,22 +54,21 @@ class AttemptGate:
                 raise
             await uow.throttles.save(throttle)
             await uow.commit()
+        return loaded
 
-    async def reserve_then(
+    async def run_reserved(
         self,
         user_id: str,
         now: datetime,
         context: RequestContext,
         work: Callable[[], Awaitable[T]],
     ) -> T:
-        """Reserves an attempt, then runs ``work`` (the decryption the check needs); when ``work``
-        meets an unavailable dependency the attempt is given back before the error goes on.
+        """Runs ``work`` (the decryption the check needs) for a reserved attempt; when ``work`` meets
+        an unavailable dependency the attempt is given back before the error goes on.
 
         Raises:
-            LockedOut: as :meth:`reserve`.
             DependencyUnavailable: from ``work``; nothing was counted.
         """
-        await self.reserve(user_id, now, context)
         try:
             return await work()
         except DependencyUnavailable:

@@ -19,7 +19,7 @@ from application.ports.clock import Clock
 from application.ports.notifications import Notification, NotificationKind
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.attempts import AttemptGate
 from application.use_cases.recovery_code_issuer import issue_recovery_codes
 from domain.enrollment import CodeMatch, Enrollment, EnrollmentStatus
@@ -88,10 +88,11 @@ class ConfirmEnrollment:
 
     async def __call__(self, command: ConfirmEnrollmentCommand) -> ConfirmedEnrollment:
         now = self._clock.now()
-        enrollment = await self._pending_enrollment(command, now)
-        code = self._parse(command.code, enrollment.policy)
+        enrollment, code = await self._gate.reserve(
+            command.user_id, now, command.context, partial(self._load, command, now)
+        )
         owner = SecretOwner(enrollment.user_id, enrollment.id)
-        secret = await self._gate.reserve_then(
+        secret = await self._gate.run_reserved(
             command.user_id,
             now,
             command.context,
@@ -149,11 +150,11 @@ class ConfirmEnrollment:
             if any(self._generator.code_at(secret, default, s) == code for s in window):
                 raise AuthenticatorParametersIgnored(attempts_left)
 
-    async def _pending_enrollment(
-        self, command: ConfirmEnrollmentCommand, now: datetime
-    ) -> Enrollment:
-        async with self._unit_of_work() as uow:
-            enrollment = await uow.enrollments.get(command.enrollment_id)
+    async def _load(
+        self, command: ConfirmEnrollmentCommand, now: datetime, uow: UnitOfWork
+    ) -> tuple[Enrollment, str]:
+        """The pending enrollment and the code in its form; raises when it cannot be confirmed."""
+        enrollment = await uow.enrollments.get(command.enrollment_id)
         if (
             enrollment is None
             or enrollment.user_id != command.user_id
@@ -164,7 +165,7 @@ class ConfirmEnrollment:
             raise EnrollmentNotPending("the enrollment is active already")
         if enrollment.is_expired(now):
             raise EnrollmentExpired("the enrollment expired; start a new one")
-        return enrollment
+        return enrollment, self._parse(command.code, enrollment.policy)
 
     async def _activate(
         self,

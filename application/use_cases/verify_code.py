@@ -17,7 +17,7 @@ from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.attempts import AttemptGate
 from domain.enrollment import CodeMatch, Enrollment
 from domain.errors import InvalidCodeFormat
@@ -87,23 +87,19 @@ class VerifyCode:
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()
-        async with self._unit_of_work() as uow:
-            authenticators = await uow.enrollments.active_for_user(command.user_id)
-        if not authenticators:
-            raise NoActiveAuthenticator("no active authenticator")
+        authenticators, checked = await self._gate.reserve(
+            command.user_id, now, command.context, partial(self._load, command)
+        )
         if command.recovery_code is not None:
-            code_hash = hash_recovery_code(command.user_id, command.recovery_code)
-            await self._gate.reserve(command.user_id, now, command.context)
-            return await self._use_recovery_code(command, code_hash, now)
-        code = _parse_for_any(command.code or "", authenticators)
-        secrets = await self._gate.reserve_then(
+            return await self._use_recovery_code(command, checked, now)
+        secrets = await self._gate.run_reserved(
             command.user_id,
             now,
             command.context,
             partial(self._decrypt_all, authenticators),
         )
         matches = [
-            (authenticator, self._match(authenticator, secret, code, now))
+            (authenticator, self._match(authenticator, secret, checked, now))
             for authenticator, secret in zip(authenticators, secrets, strict=True)
         ]
         for authenticator, match in matches:
@@ -118,6 +114,16 @@ class VerifyCode:
             replayed=replayed is not None,
             enrollment_id=replayed.id if replayed else None,
         )
+
+    async def _load(self, command: VerifyCommand, uow: UnitOfWork) -> tuple[list[Enrollment], str]:
+        """The user's active authenticators, and the code in their form or the recovery code's
+        stored form; raises when the request cannot be checked."""
+        authenticators = await uow.enrollments.active_for_user(command.user_id)
+        if not authenticators:
+            raise NoActiveAuthenticator("no active authenticator")
+        if command.recovery_code is not None:
+            return authenticators, hash_recovery_code(command.user_id, command.recovery_code)
+        return authenticators, _parse_for_any(command.code or "", authenticators)
 
     async def _decrypt_all(self, authenticators: list[Enrollment]) -> list[TotpSecret]:
         return list(
