@@ -63,9 +63,9 @@ def _sqlite_engine(url: str, limits: DatabaseLimits) -> AsyncEngine:
 
 
 def _postgres_engine(url: str, limits: DatabaseLimits) -> AsyncEngine:
+    # No pool_pre_ping: Transaction retries its first statement on a connection found closed.
     return create_async_engine(
         url,
-        pool_pre_ping=True,
         pool_size=limits.pool_size,
         max_overflow=limits.max_overflow,
         pool_timeout=limits.pool_timeout_seconds,

@@ -7,10 +7,10 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import enrollments
+from adapters.sqlalchemy.transaction import Transaction
 from application.errors import ConcurrentUpdate
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.mfa_method import MfaMethod
@@ -59,75 +59,83 @@ def from_row(row: sa.Row[Any]) -> Enrollment:
     )
 
 
+_BY_ID = sa.select(enrollments).where(enrollments.c.id == sa.bindparam("enrollment_id"))
+_OF_USER = sa.select(enrollments).where(enrollments.c.user_id == sa.bindparam("user_id"))
+_PENDING_FOR_USER = _OF_USER.where(enrollments.c.status == EnrollmentStatus.PENDING.value)
+_ACTIVE_FOR_USER = _OF_USER.where(enrollments.c.status == EnrollmentStatus.ACTIVE.value).order_by(
+    enrollments.c.created_at
+)
+_CURRENT_FOR_USER = _OF_USER.where(enrollments.c.status != EnrollmentStatus.REVOKED.value).order_by(
+    enrollments.c.created_at
+)
+_RECORD_USE = (
+    sa.update(enrollments)
+    .where(
+        enrollments.c.id == sa.bindparam("enrollment_id"),
+        enrollments.c.status == EnrollmentStatus.ACTIVE.value,
+        sa.or_(
+            enrollments.c.last_used_step.is_(None),
+            enrollments.c.last_used_step < sa.bindparam("step"),
+        ),
+    )
+    .values(
+        last_used_step=sa.bindparam("step"),
+        last_used_at=sa.bindparam("used_at"),
+        drift_steps=sa.bindparam("drift"),
+        version=enrollments.c.version + 1,
+    )
+)
+"""Records a used step only if no later one is recorded: of two requests with one code, one wins."""
+_INSERT = sa.insert(enrollments)
+_SAME_VERSION = sa.and_(
+    enrollments.c.id == sa.bindparam("enrollment_id"),
+    enrollments.c.version == sa.bindparam("read_version"),
+)
+_UPDATE = sa.update(enrollments).where(_SAME_VERSION)
+"""Sets the columns named in the parameters, if the row is still the version that was read."""
+_REMOVE = sa.delete(enrollments).where(_SAME_VERSION)
+# Built once: building a statement costs as much CPU as running it on asyncpg.
+
+
 class SqlEnrollmentRepository:
-    """Implements EnrollmentRepository on one connection inside the unit of work's transaction."""
+    """Implements EnrollmentRepository inside the unit of work's transaction."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
 
-    async def _first(self, query: sa.Select[Any]) -> Enrollment | None:
+    async def _all(self, query: sa.Select[Any], **parameters: Any) -> list[Enrollment]:
         with translated_errors():
-            row = (await self._connection.execute(query)).first()
-        return None if row is None else from_row(row)
+            rows = (await self._transaction.execute(query, parameters)).all()
+        return [from_row(row) for row in rows]
+
+    async def _first(self, query: sa.Select[Any], **parameters: Any) -> Enrollment | None:
+        found = await self._all(query, **parameters)
+        return found[0] if found else None
 
     async def get(self, enrollment_id: UUID) -> Enrollment | None:
-        return await self._first(sa.select(enrollments).where(enrollments.c.id == enrollment_id))
+        return await self._first(_BY_ID, enrollment_id=enrollment_id)
 
     async def pending_for_user(self, user_id: str) -> Enrollment | None:
-        return await self._first(
-            sa.select(enrollments).where(
-                enrollments.c.user_id == user_id,
-                enrollments.c.status == EnrollmentStatus.PENDING.value,
-            )
-        )
+        return await self._first(_PENDING_FOR_USER, user_id=user_id)
 
     async def active_for_user(self, user_id: str) -> list[Enrollment]:
-        query = (
-            sa.select(enrollments)
-            .where(
-                enrollments.c.user_id == user_id,
-                enrollments.c.status == EnrollmentStatus.ACTIVE.value,
-            )
-            .order_by(enrollments.c.created_at)
-        )
-        with translated_errors():
-            rows = (await self._connection.execute(query)).all()
-        return [from_row(row) for row in rows]
+        return await self._all(_ACTIVE_FOR_USER, user_id=user_id)
 
     async def current_for_user(self, user_id: str) -> list[Enrollment]:
-        query = (
-            sa.select(enrollments)
-            .where(
-                enrollments.c.user_id == user_id,
-                enrollments.c.status != EnrollmentStatus.REVOKED.value,
-            )
-            .order_by(enrollments.c.created_at)
-        )
-        with translated_errors():
-            rows = (await self._connection.execute(query)).all()
-        return [from_row(row) for row in rows]
+        return await self._all(_CURRENT_FOR_USER, user_id=user_id)
 
     async def record_use(self, enrollment: Enrollment) -> None:
         if enrollment.last_used_step is None:
             raise ValueError("record_use needs the step that was used")
-        not_used_yet = sa.or_(
-            enrollments.c.last_used_step.is_(None),
-            enrollments.c.last_used_step < enrollment.last_used_step,
-        )
         with translated_errors():
-            result = await self._connection.execute(
-                sa.update(enrollments)
-                .where(
-                    enrollments.c.id == enrollment.id,
-                    enrollments.c.status == EnrollmentStatus.ACTIVE.value,
-                    not_used_yet,
-                )
-                .values(
-                    last_used_step=enrollment.last_used_step,
-                    last_used_at=enrollment.last_used_at,
-                    drift_steps=enrollment.drift_steps,
-                    version=enrollments.c.version + 1,
-                )
+            result = await self._transaction.execute(
+                _RECORD_USE,
+                {
+                    "enrollment_id": enrollment.id,
+                    "step": enrollment.last_used_step,
+                    "used_at": enrollment.last_used_at,
+                    "drift": enrollment.drift_steps,
+                },
             )
         if result.rowcount != 1:
             raise ConcurrentUpdate("the step was used meanwhile")
@@ -135,7 +143,7 @@ class SqlEnrollmentRepository:
 
     async def remove_expired_pending(self, now: datetime) -> int:
         with translated_errors():
-            result = await self._connection.execute(
+            result = await self._transaction.execute(
                 sa.delete(enrollments).where(
                     enrollments.c.status == EnrollmentStatus.PENDING.value,
                     enrollments.c.expires_at <= now,
@@ -145,19 +153,15 @@ class SqlEnrollmentRepository:
 
     async def add(self, enrollment: Enrollment) -> None:
         with translated_errors():
-            await self._connection.execute(sa.insert(enrollments).values(to_row(enrollment)))
+            await self._transaction.execute(_INSERT, to_row(enrollment))
 
     async def update(self, enrollment: Enrollment) -> None:
         values = to_row(enrollment)
         values["version"] = enrollment.version + 1
         with translated_errors():
-            result = await self._connection.execute(
-                sa.update(enrollments)
-                .where(
-                    enrollments.c.id == enrollment.id,
-                    enrollments.c.version == enrollment.version,
-                )
-                .values(values)
+            result = await self._transaction.execute(
+                _UPDATE,
+                {**values, "enrollment_id": enrollment.id, "read_version": enrollment.version},
             )
         if result.rowcount != 1:
             raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")
@@ -167,7 +171,7 @@ class SqlEnrollmentRepository:
         with translated_errors():
             return int(
                 (
-                    await self._connection.execute(
+                    await self._transaction.execute(
                         sa.select(sa.func.count()).select_from(enrollments)
                     )
                 ).scalar_one()
@@ -178,16 +182,13 @@ class SqlEnrollmentRepository:
         if after is not None:
             query = query.where(enrollments.c.id > after)
         with translated_errors():
-            rows = (await self._connection.execute(query)).all()
+            rows = (await self._transaction.execute(query)).all()
         return [from_row(row) for row in rows]
 
     async def remove(self, enrollment: Enrollment) -> None:
         with translated_errors():
-            result = await self._connection.execute(
-                sa.delete(enrollments).where(
-                    enrollments.c.id == enrollment.id,
-                    enrollments.c.version == enrollment.version,
-                )
+            result = await self._transaction.execute(
+                _REMOVE, {"enrollment_id": enrollment.id, "read_version": enrollment.version}
             )
         if result.rowcount != 1:
             raise ConcurrentUpdate("the enrollment was changed or removed meanwhile")

@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import idempotency_keys as keys
+from adapters.sqlalchemy.transaction import Transaction
 from application.ports.idempotency import IdempotencyRecord, StoredOutcome
 
 
@@ -19,13 +19,15 @@ class SqlIdempotencyStore:
     """Implements IdempotencyStore; ``reserve`` is an INSERT that does nothing when the key exists,
     so of two concurrent first requests exactly one gets the key."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
 
     async def reserve(
         self, user_id: str, key: str, fingerprint: str, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
-        insert = postgres_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
+        insert = (
+            postgres_insert if self._transaction.dialect_name == "postgresql" else sqlite_insert
+        )
         claim = (
             insert(keys)
             .values(user_id=user_id, key=key, fingerprint=fingerprint, expires_at=lease_until)
@@ -33,13 +35,13 @@ class SqlIdempotencyStore:
         )
         this_key = (keys.c.user_id == user_id) & (keys.c.key == key)
         with translated_errors():
-            if (await self._connection.execute(claim)).rowcount == 1:
+            if (await self._transaction.execute(claim)).rowcount == 1:
                 return None
             row = (
-                await self._connection.execute(sa.select(keys).where(this_key).with_for_update())
+                await self._transaction.execute(sa.select(keys).where(this_key).with_for_update())
             ).one()
             if row.expires_at <= now:
-                await self._connection.execute(
+                await self._transaction.execute(
                     sa.update(keys)
                     .where(this_key)
                     .values(
@@ -57,7 +59,7 @@ class SqlIdempotencyStore:
         self, user_id: str, key: str, outcome: StoredOutcome, expires_at: datetime
     ) -> None:
         with translated_errors():
-            await self._connection.execute(
+            await self._transaction.execute(
                 sa.update(keys)
                 .where(keys.c.user_id == user_id, keys.c.key == key)
                 .values(
@@ -70,7 +72,7 @@ class SqlIdempotencyStore:
 
     async def release(self, user_id: str, key: str) -> None:
         with translated_errors():
-            await self._connection.execute(
+            await self._transaction.execute(
                 sa.delete(keys).where(
                     keys.c.user_id == user_id, keys.c.key == key, keys.c.status_code.is_(None)
                 )
@@ -78,7 +80,9 @@ class SqlIdempotencyStore:
 
     async def remove_expired(self, now: datetime) -> int:
         with translated_errors():
-            result = await self._connection.execute(sa.delete(keys).where(keys.c.expires_at <= now))
+            result = await self._transaction.execute(
+                sa.delete(keys).where(keys.c.expires_at <= now)
+            )
         return int(result.rowcount)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import notification_outbox as outbox
+from adapters.sqlalchemy.transaction import Transaction
 from application.ports.notifications import Notification, NotificationKind, PendingNotification
 
 
@@ -16,12 +16,12 @@ class SqlOutbox:
     """Implements Outbox. ``claim`` moves each row's due time to the end of the lease, and on
     Postgres skips rows another worker has locked, so concurrent workers claim different rows."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
 
     async def add(self, notification: Notification) -> None:
         with translated_errors():
-            await self._connection.execute(
+            await self._transaction.execute(
                 sa.insert(outbox).values(
                     kind=notification.kind.value,
                     user_id=notification.user_id,
@@ -43,9 +43,9 @@ class SqlOutbox:
             .with_for_update(skip_locked=True)
         )
         with translated_errors():
-            rows = (await self._connection.execute(due)).all()
+            rows = (await self._transaction.execute(due)).all()
             if rows:
-                await self._connection.execute(
+                await self._transaction.execute(
                     sa.update(outbox)
                     .where(outbox.c.id.in_([row.id for row in rows]))
                     .values(due_at=lease_until)
@@ -63,13 +63,13 @@ class SqlOutbox:
 
     async def delivered(self, notification_id: int, now: datetime) -> None:
         with translated_errors():
-            await self._connection.execute(
+            await self._transaction.execute(
                 sa.update(outbox).where(outbox.c.id == notification_id).values(delivered_at=now)
             )
 
     async def retry_later(self, notification_id: int, due: datetime) -> None:
         with translated_errors():
-            await self._connection.execute(
+            await self._transaction.execute(
                 sa.update(outbox)
                 .where(outbox.c.id == notification_id)
                 .values(due_at=due, attempts=outbox.c.attempts + 1)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.transaction import Transaction
 
 
 class DatabaseProbe:
@@ -17,6 +18,10 @@ class DatabaseProbe:
         self._engine = engine
 
     async def check(self) -> None:
-        with translated_errors():
-            async with self._engine.connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
+        transaction = Transaction(self._engine)
+        await transaction.open()
+        try:
+            with translated_errors():
+                await transaction.execute(sa.text("SELECT 1"))
+        finally:
+            await transaction.close()

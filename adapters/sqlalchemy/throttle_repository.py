@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import user_throttles
+from adapters.sqlalchemy.transaction import Transaction
 from application.errors import ConcurrentUpdate
 from domain.throttle import AttemptThrottle
+
+
+def _lock_statement(insert: Callable[[sa.Table], Any]) -> sa.Insert:
+    """One statement creates the row if needed and locks it: on conflict the no-op update takes the
+    row lock that SELECT … FOR UPDATE would take, and RETURNING reads it."""
+    fresh = insert(user_throttles).values(
+        user_id=sa.bindparam("user_id"), failures=0, locked_until=None, lockouts=0, version=0
+    )
+    upsert: sa.Insert = fresh.on_conflict_do_update(
+        index_elements=["user_id"], set_={"user_id": fresh.excluded.user_id}
+    ).returning(*user_throttles.c)
+    return upsert
+
+
+_LOCK = {"postgresql": _lock_statement(postgres_insert), "sqlite": _lock_statement(sqlite_insert)}
+_SAVE = (
+    sa.update(user_throttles)
+    .where(
+        user_throttles.c.user_id == sa.bindparam("match_user_id"),
+        user_throttles.c.version == sa.bindparam("read_version"),
+    )
+    .values(
+        failures=sa.bindparam("new_failures"),
+        locked_until=sa.bindparam("new_locked_until"),
+        lockouts=sa.bindparam("new_lockouts"),
+        version=user_throttles.c.version + 1,
+    )
+)
 
 
 class SqlThrottleRepository:
@@ -18,22 +49,15 @@ class SqlThrottleRepository:
     Postgres; SQLite's transactions already hold the database's write lock), so concurrent
     reservations for one user are counted one after another."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
+    def __init__(self, transaction: Transaction) -> None:
+        self._transaction = transaction
 
     async def lock(self, user_id: str) -> AttemptThrottle:
-        dialect = self._connection.dialect.name
-        insert = postgres_insert if dialect == "postgresql" else sqlite_insert
-        fresh = insert(user_throttles).values(
-            user_id=user_id, failures=0, locked_until=None, lockouts=0, version=0
-        )
-        # One statement creates the row if needed and locks it: on conflict the no-op update takes
-        # the row lock that SELECT … FOR UPDATE would take, and RETURNING reads it.
-        upsert = fresh.on_conflict_do_update(
-            index_elements=["user_id"], set_={"user_id": fresh.excluded.user_id}
-        ).returning(*user_throttles.c)
         with translated_errors():
-            row = (await self._connection.execute(upsert)).one()
+            result = await self._transaction.execute(
+                _LOCK[self._transaction.dialect_name], {"user_id": user_id}
+            )
+            row = result.one()
         return AttemptThrottle(
             user_id=row.user_id,
             failures=row.failures,
@@ -44,18 +68,15 @@ class SqlThrottleRepository:
 
     async def save(self, throttle: AttemptThrottle) -> None:
         with translated_errors():
-            result = await self._connection.execute(
-                sa.update(user_throttles)
-                .where(
-                    user_throttles.c.user_id == throttle.user_id,
-                    user_throttles.c.version == throttle.version,
-                )
-                .values(
-                    failures=throttle.failures,
-                    locked_until=throttle.locked_until,
-                    lockouts=throttle.lockouts,
-                    version=throttle.version + 1,
-                )
+            result = await self._transaction.execute(
+                _SAVE,
+                {
+                    "match_user_id": throttle.user_id,
+                    "read_version": throttle.version,
+                    "new_failures": throttle.failures,
+                    "new_locked_until": throttle.locked_until,
+                    "new_lockouts": throttle.lockouts,
+                },
             )
         if result.rowcount != 1:
             raise ConcurrentUpdate("the throttle was changed meanwhile")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.audit_trail import SqlAuditTrail
 from adapters.sqlalchemy.enrollment_repository import SqlEnrollmentRepository
-from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.idempotency_store import SqlIdempotencyStore
 from adapters.sqlalchemy.outbox import SqlOutbox
 from adapters.sqlalchemy.recovery_code_repository import SqlRecoveryCodeRepository
 from adapters.sqlalchemy.throttle_repository import SqlThrottleRepository
+from adapters.sqlalchemy.transaction import Transaction
+from application.errors import DependencyUnavailable
 
 
 class SqlUnitOfWork:
@@ -27,24 +29,17 @@ class SqlUnitOfWork:
     idempotency: SqlIdempotencyStore
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._connection: AsyncConnection | None = None
-        self._transaction: AsyncTransaction | None = None
+        self._transaction = Transaction(engine)
 
     async def __aenter__(self) -> Self:
-        with translated_errors():
-            self._connection = await self._engine.connect()
-            try:
-                self._transaction = await self._connection.begin()
-            except BaseException:
-                await self._connection.close()
-                raise
-        self.enrollments = SqlEnrollmentRepository(self._connection)
-        self.audit = SqlAuditTrail(self._connection)
-        self.throttles = SqlThrottleRepository(self._connection)
-        self.recovery_codes = SqlRecoveryCodeRepository(self._connection)
-        self.outbox = SqlOutbox(self._connection)
-        self.idempotency = SqlIdempotencyStore(self._connection)
+        await self._transaction.open()
+        transaction = self._transaction
+        self.enrollments = SqlEnrollmentRepository(transaction)
+        self.audit = SqlAuditTrail(transaction)
+        self.throttles = SqlThrottleRepository(transaction)
+        self.recovery_codes = SqlRecoveryCodeRepository(transaction)
+        self.outbox = SqlOutbox(transaction)
+        self.idempotency = SqlIdempotencyStore(transaction)
         return self
 
     async def __aexit__(
@@ -53,20 +48,14 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        assert self._connection is not None and self._transaction is not None
-        try:
-            if self._transaction.is_active:
-                await self._transaction.rollback()
-        except Exception:
-            if exc is None:
-                raise
-        finally:
-            await self._connection.close()
+        if exc is None:
+            await self._transaction.close()
+            return
+        with contextlib.suppress(DependencyUnavailable):  # the error in flight says more
+            await self._transaction.close()
 
     async def commit(self) -> None:
-        assert self._transaction is not None
-        with translated_errors():
-            await self._transaction.commit()
+        await self._transaction.commit()
 
 
 class SqlUnitOfWorkFactory:
