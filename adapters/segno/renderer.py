@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import segno
 
+from adapters.segno.images import png_image, svg_image
 from application.ports.qr_renderer import QrFormat
 
 QUIET_ZONE_MODULES = 4
@@ -22,18 +22,18 @@ class SegnoQrRenderer:
     """Draws full QR codes (never Micro QR, which authenticator apps cannot read).
 
     Error correction level M survives glare on a screen and keeps the symbol small; ``boost_error``
-    is off so that the size stays predictable. SVG is one path without an XML declaration; PNG has
-    ``png_scale`` pixels per module. Both come back as base64 ``data:`` URIs.
+    is off so that the size stays predictable. segno encodes the symbol; the images are drawn by
+    :mod:`adapters.segno.images` (SVG of one unit per module, PNG of ``png_scale`` pixels per module),
+    both black on white with the quiet zone, as base64 ``data:`` URIs.
     """
 
     def __init__(self, *, png_scale: int = 4) -> None:
         self._png_scale = png_scale
 
     def render(self, text: str, image_format: QrFormat) -> str:
-        code = segno.make_qr(text, error="m", boost_error=False, mask=FIXED_MASK)
+        matrix = segno.make_qr(text, error="m", boost_error=False, mask=FIXED_MASK).matrix
         if image_format is QrFormat.PNG:
-            png: str = code.png_data_uri(scale=self._png_scale, border=QUIET_ZONE_MODULES)
-            return png
-        buffer = io.BytesIO()
-        code.save(buffer, kind="svg", border=QUIET_ZONE_MODULES, xmldecl=False, nl=False)
-        return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+            png = png_image(matrix, QUIET_ZONE_MODULES, self._png_scale)
+            return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        svg = svg_image(matrix, QUIET_ZONE_MODULES)
+        return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
