@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 import hvac
-import requests
 from hvac.exceptions import Forbidden
+
+from adapters.vault.transport import Urllib3Session
 
 T = TypeVar("T")
 
@@ -47,8 +48,8 @@ class VaultSettings:
     """Where Vault is and how to talk to it.
 
     ``timeout`` bounds each HTTP exchange in seconds. ``ca_cert`` (a PEM bundle) takes precedence over
-    ``tls_verify``; ``tls_verify=False`` is for local experiments only. ``namespace`` is sent as
-    ``X-Vault-Namespace`` (Vault Enterprise and OpenBao namespaces).
+    ``tls_verify``, which trusts the system's store; ``tls_verify=False`` is for local experiments
+    only. ``namespace`` is sent as ``X-Vault-Namespace`` (Vault Enterprise and OpenBao namespaces).
     """
 
     addr: str
@@ -69,22 +70,18 @@ def build_hvac_client(settings: VaultSettings) -> hvac.Client:
     """An hvac client configured from ``settings`` only, holding the static token if any.
 
     Nothing is read from the environment: hvac would otherwise pick up ``VAULT_TOKEN``,
-    ``~/.vault-token`` and ``VAULT_CACERT``, and requests would route through ``HTTPS_PROXY`` and
-    trust ``REQUESTS_CA_BUNDLE``. Redirects are not followed, so the token header never travels to
-    another host. No network call is made here.
+    ``~/.vault-token`` and ``VAULT_CACERT``; the HTTP session (:class:`Urllib3Session`) reads no proxy
+    or CA bundle variables. Redirects are not followed, so the token header never travels to another
+    host. No network call is made here.
     """
-    session = requests.Session()
-    session.trust_env = False
-    # hvac copies a truthy ``session.verify`` over its own ``verify`` argument, so set it here.
-    session.verify = str(settings.ca_cert) if settings.ca_cert is not None else settings.tls_verify
+    verify: bool | Path = settings.ca_cert if settings.ca_cert is not None else settings.tls_verify
     token = settings.auth.token if isinstance(settings.auth, TokenAuth) else ""
     return hvac.Client(
         url=settings.addr,
         token=token,
-        verify=session.verify,
         timeout=settings.timeout,
         namespace=settings.namespace,
-        session=session,
+        session=Urllib3Session(verify=verify),
         allow_redirects=False,
     )
 
