@@ -104,12 +104,12 @@ async def _vault(addr: str, token: str) -> list[Cost]:
 
             costs = [
                 await _measure(
-                    "Vault encrypt (anyio thread + hvac/requests)",
+                    "Vault encrypt (anyio thread + hvac/urllib3)",
                     200,
                     lambda: one_by_one.encrypt(secret, owner),
                 ),
                 await _measure(
-                    "Vault decrypt (anyio thread + hvac/requests)",
+                    "Vault decrypt (anyio thread + hvac/urllib3)",
                     200,
                     lambda: one_by_one.decrypt(sealed, owner),
                 ),
@@ -147,7 +147,6 @@ async def _verification_database_work(factory: SqlUnitOfWorkFactory) -> None:
     context = RequestContext("bench-components", "127.0.0.1", "bench")
     async with factory() as uow:
         await uow.enrollments.active_for_user(USER)
-    async with factory() as uow:
         throttle = await uow.throttles.lock(USER)
         throttle.reserve(now)
         await uow.throttles.save(throttle)
@@ -206,14 +205,14 @@ async def _database(database: str) -> list[Cost]:
     url = stack.database_url(database)
     costs = []
     for label, engine in (
-        ("product engine (pool_pre_ping)", create_engine(url)),
-        ("pool_pre_ping off", create_async_engine(url, pool_size=10)),
+        ("product engine", create_engine(url)),
+        ("with pool_pre_ping as before", create_async_engine(url, pool_pre_ping=True)),
     ):
         factory = SqlUnitOfWorkFactory(engine)
         try:
             costs.append(
                 await _measure(
-                    f"database work of a verification: 3 units of work, {label}",
+                    f"database work of a verification: 2 units of work, {label}",
                     200,
                     partial(_verification_database_work, factory),
                 )
