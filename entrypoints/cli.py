@@ -19,6 +19,7 @@ from entrypoints.composition import (
     set_up_vault,
 )
 from entrypoints.logging_setup import configure_logging
+from entrypoints.metrics_directory import shared_metrics
 from entrypoints.settings import Settings, SettingsError, is_loopback
 
 
@@ -48,21 +49,22 @@ def serve(host: str, port: int, workers: int) -> None:
             f"{host}"
         )
     configure_logging(settings.log_level)
-    uvicorn.run(
-        "entrypoints.asgi:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=10,
-        timeout_worker_healthcheck=30,
-    )
+    with shared_metrics(workers):
+        uvicorn.run(
+            "entrypoints.asgi:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=10,
+            timeout_worker_healthcheck=30,
+        )
 
 
 @main.command("migrate")

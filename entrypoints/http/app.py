@@ -26,6 +26,7 @@ from entrypoints.http.controllers.recovery_codes import (
     regenerate_recovery_codes,
 )
 from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
+from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
 
@@ -53,10 +54,11 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             remove_authenticator,
             live,
             ready,
+            metrics,
         ],
         lifespan=[lifespan],
         middleware=[request_timing_middleware, bearer_authentication()],
-        before_send=[add_response_headers],
+        before_send=[add_response_headers, record_request],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=options.max_body_bytes,
         cors_config=CORSConfig(allow_origins=list(options.cors_origins))

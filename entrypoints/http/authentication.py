@@ -13,7 +13,7 @@ from application.errors import InvalidToken, MissingToken
 from entrypoints.http.services import services_of
 
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
-PUBLIC_PATHS = ["^/health/", "^/schema"]
+PUBLIC_PATHS = ["^/health/", "^/schema", "^/metrics$"]
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):

@@ -34,6 +34,13 @@ def _ensure_request_id(scope: Scope) -> str:
     return assign_request_id(scope, incoming.decode("latin-1") if incoming else None)
 
 
+def started_at(scope: Scope) -> float | None:
+    """When the routed request arrived (``time.perf_counter``), if it was routed."""
+    scope_dict: Any = scope
+    started: float | None = scope_dict.get(_STARTED)
+    return started
+
+
 def request_timing_middleware(app: ASGIApp) -> ASGIApp:
     """Gives a routed request its id and start time before anything else runs."""
 
@@ -57,7 +64,7 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
         headers[name] = value
     headers[REQUEST_ID_HEADER] = request_id
     scope_dict: Any = scope
-    started = scope_dict.get(_STARTED)
+    started = started_at(scope)
     duration = f" {(time.perf_counter() - started) * 1000:.1f}ms" if started else ""
     access_log.info(
         "%s %s %s%s",

@@ -270,11 +270,6 @@ async def test_liveness_and_readiness_need_no_token(client: httpx.AsyncClient) -
     assert set(ready.json().get("checks", {}).values()) <= {"ok"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="API.md 'Operations' lists GET /metrics (Prometheus text format); the service has no "
-    "such route and the README gives no reason",
-)
 async def test_metrics_are_served_in_prometheus_text_format(client: httpx.AsyncClient) -> None:
     response = await client.get("/metrics")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -114,3 +115,17 @@ def test_purge_expired_removes_only_expired_pending_enrollments(tmp_path: Path) 
         assert [row[0] for row in connection.execute("SELECT user_id FROM enrollments")] == [
             "fresh"
         ]
+
+
+def test_every_scrape_counts_the_requests_of_every_worker(tmp_path: Path) -> None:
+    environment = _development(tmp_path)
+    log_file = tmp_path / "s.log"
+    with (
+        running_service(environment, "--workers", "2", log_file=log_file) as base_url,
+        httpx.Client(base_url=base_url, timeout=5) as client,
+    ):
+        for _ in range(20):
+            assert client.get("/health/ready").status_code == 200
+        scrapes = [client.get("/metrics").text for _ in range(6)]
+    ready = re.compile(r'^mfa_requests_total\{[^}]*path="/health/ready"[^}]*\} (\S+)$', re.M)
+    assert [float(ready.findall(text)[0]) for text in scrapes] == [20.0] * 6
