@@ -89,6 +89,20 @@ async def test_user_without_active_authenticator_gets_404(client: Client, token:
     assert response.json()["type"].endswith(":no-active-authenticator")
 
 
+async def test_checks_that_cannot_be_made_take_no_attempt(
+    client: Client, token: str, clock: FrozenClock
+) -> None:  # V5: the quota counts guesses, not requests that were never checked
+    for _ in range(6):
+        assert (await verify(client, token, code="123456")).status_code == 404
+    enrollment, _ = await _active(client, token)
+    for malformed in ("12345", "12a456", "1234567890", "ABCD-EFGH-JKLM-NPQ!"):
+        body = {"recoveryCode": malformed} if "-" in malformed else {"code": malformed}
+        assert (await verify(client, token, **body)).status_code == 400
+    clock.advance(timedelta(seconds=30))
+    wrong = await verify(client, token, code=_wrong(enrollment, clock))
+    assert wrong.json()["attemptsRemaining"] == 4
+
+
 @pytest.mark.parametrize(
     "body",
     [{}, {"code": "123456", "recoveryCode": "AAAA-BBBB-CCCC-DDDD"}, {"code": 123456}, {"otp": "1"}],
