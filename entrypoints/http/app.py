@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints.http.allow_header import allow_every_method
 from entrypoints.http.authentication import bearer_authentication
 from entrypoints.http.controllers.authenticators import (
     get_authenticator,
@@ -58,7 +59,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         ],
         lifespan=[lifespan],
         middleware=[request_timing_middleware, bearer_authentication()],
-        before_send=[add_response_headers, record_request],
+        before_send=[allow_every_method, add_response_headers, record_request],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=options.max_body_bytes,
         cors_config=CORSConfig(allow_origins=list(options.cors_origins))

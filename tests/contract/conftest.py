@@ -574,9 +574,8 @@ FUZZING = {
     "checks": {
         # The schema cannot say all: a code has exactly the policy's number of digits (6 to 8
         # allowed), and a deviceName must be printable in Python's sense (the schema leaves out
-        # control characters only). Litestar's OPTIONS Allow has a strict xfail of its own.
+        # control characters only).
         "positive_data_acceptance": {"enabled": False},
-        "allow_header_conformance": {"enabled": False},
     },
 }
 """schemathesis' configuration (its schemathesis.toml keys): a bounded, deterministic run."""

@@ -173,11 +173,6 @@ async def test_a_wrong_method_is_405_with_allow(
     assert advertised - {"OPTIONS", "HEAD"} == allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Litestar's automatic OPTIONS answer lists only the methods of one route handler "
-    "(Allow: OPTIONS, POST on /settings/MfaSecret); schemathesis ST205",
-)
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [
