@@ -30,7 +30,10 @@ from entrypoints.http.response_headers import started_at
 
 METRICS_PATH: Final = "/metrics"
 UNMATCHED: Final = "(unmatched)"
-"""The path label of requests no route matched, so that scanners cannot grow the label set."""
+"""The path label of requests no route answered (an unknown path, or a method the route lacks)."""
+KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD: Final = "OTHER"
+"""The method label of any other method, so that clients cannot grow the label set."""
 
 _LABELS: Final = ("method", "path", "status_code")
 REQUESTS = Counter("mfa_requests", "Requests answered.", _LABELS)
@@ -50,15 +53,17 @@ async def record_request(message: Message, scope: Scope) -> None:
     path = scope_dict.get("path_template") or UNMATCHED
     if path == METRICS_PATH:
         return
-    labels = (scope_dict.get("method", "-"), path, str(message["status"]))
+    method = scope_dict.get("method")
+    labels = (method if method in KNOWN_METHODS else OTHER_METHOD, path, str(message["status"]))
     REQUESTS.labels(*labels).inc()
     started = started_at(scope)
     if started is not None:
         DURATION.labels(*labels).observe(time.perf_counter() - started)
 
 
-@get(METRICS_PATH, include_in_schema=False, sync_to_thread=False)
+@get(METRICS_PATH, include_in_schema=False, sync_to_thread=True)
 def metrics() -> Response[bytes]:
+    """Runs in a worker thread: with several workers it reads every worker's files."""
     registry: CollectorRegistry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -44,6 +44,8 @@ async def test_each_answer_counts_with_its_route_template_and_the_status_sent(
         ("GET", template, 404),
         ("POST", "/mfa/verify", 401),
         ("GET", "(unmatched)", 404),
+        ("DELETE", "(unmatched)", 405),
+        ("OTHER", "(unmatched)", 405),
     ]
     before = (await client.get("/metrics")).text
 
@@ -55,10 +57,12 @@ async def test_each_answer_counts_with_its_route_template_and_the_status_sent(
         await client.get(f"/settings/MfaSecret/{uuid.uuid4()}", headers=bearer(token)),
         await client.post("/mfa/verify", json={"code": "123456"}),
         await client.get(f"/no-such-route/{uuid.uuid4()}"),
+        await client.delete("/mfa/verify"),
+        await client.request("BREW", "/mfa/verify"),
     ]
     after = (await client.get("/metrics")).text
 
-    assert [answer.status_code for answer in answers] == [200, 404, 401, 404]
+    assert [answer.status_code for answer in answers] == [200, 404, 401, 404, 405, 405]
     for method, path, status in expected:
         assert _count(after, method, path, status) == _count(before, method, path, status) + 1
     assert _count(after, "GET", "/metrics", 200) == 0, "scrapes are not counted"
