@@ -47,7 +47,8 @@ class AppRoleAuth:
 class VaultSettings:
     """Where Vault is and how to talk to it.
 
-    ``timeout`` bounds each HTTP exchange in seconds. ``ca_cert`` (a PEM bundle) takes precedence over
+    ``timeout`` bounds each HTTP exchange in seconds. ``ca_cert`` (a PEM bundle, or a directory of
+    certificates prepared with ``openssl rehash``) takes precedence over
     ``tls_verify``, which trusts the system's store; ``tls_verify=False`` is for local experiments
     only. ``namespace`` is sent as ``X-Vault-Namespace`` (Vault Enterprise and OpenBao namespaces).
     """
@@ -69,16 +70,17 @@ class VaultSettings:
 def build_hvac_client(settings: VaultSettings) -> hvac.Client:
     """An hvac client configured from ``settings`` only, holding the static token if any.
 
-    Nothing is read from the environment: hvac would otherwise pick up ``VAULT_TOKEN``,
-    ``~/.vault-token`` and ``VAULT_CACERT``; the HTTP session (:class:`Urllib3Session`) reads no proxy
-    or CA bundle variables. Redirects are not followed, so the token header never travels to another
-    host. No network call is made here.
+    The token, address and TLS settings come from ``settings`` only: hvac would otherwise pick up
+    ``VAULT_TOKEN``, ``~/.vault-token``, ``VAULT_CACERT`` and ``VAULT_CLIENT_CERT``, and the HTTP
+    session (:class:`Urllib3Session`) reads no proxy variables. Redirects are not followed, so the
+    token header never travels to another host. No network call is made here.
     """
     verify: bool | Path = settings.ca_cert if settings.ca_cert is not None else settings.tls_verify
     token = settings.auth.token if isinstance(settings.auth, TokenAuth) else ""
     return hvac.Client(
         url=settings.addr,
         token=token,
+        verify=str(verify) if isinstance(verify, Path) else verify,
         timeout=settings.timeout,
         namespace=settings.namespace,
         session=Urllib3Session(verify=verify),

@@ -5,7 +5,7 @@ Session spends about 0.3 ms of CPU per call around the HTTP exchange (preparing 
 settings, runtime protocol checks), more than urllib3's whole exchange with Vault on loopback. This
 session keeps hvac's contract (requests' response and exception types, so hvac's error mapping and
 ``adapters.vault.errors`` see what they always saw) and leaves out what the service never uses:
-environment settings, proxies, cookies, redirects and retries.
+proxies, cookies, redirects and retries.
 """
 
 from __future__ import annotations
@@ -26,10 +26,13 @@ POOL_SIZE: Final = 16
 
 
 class Urllib3Session:
-    """Sends hvac's requests; never follows a redirect, never retries, never reads the environment.
+    """Sends hvac's requests; never follows a redirect, never retries, reads no proxy variables.
 
-    ``verify``: True checks the server against the system's trust store, a path against that PEM
-    bundle only; False turns verification off (local experiments only).
+    ``verify``: True checks the server against OpenSSL's default trust store (the system's, unless
+    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` point elsewhere), a path against that PEM bundle or directory
+    of certificates only; False turns verification off (local experiments only). The TLS, proxy and
+    redirect arguments hvac passes with each request are ignored: these settings are the only ones,
+    so nothing hvac reads from its environment (``VAULT_CACERT``, ``VAULT_CLIENT_CERT``) applies.
     """
 
     def __init__(self, *, verify: bool | Path = True) -> None:
@@ -39,7 +42,7 @@ class Urllib3Session:
         self.proxies: dict[str, str] = {}
         tls: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE"}
         if isinstance(verify, Path):
-            tls["ca_certs"] = str(verify)
+            tls["ca_cert_dir" if verify.is_dir() else "ca_certs"] = str(verify)
         self._pool = urllib3.PoolManager(maxsize=POOL_SIZE, retries=False, **tls)
 
     def request(

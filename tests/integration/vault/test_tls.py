@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from adapters.vault.client import TokenAuth
+from adapters.vault.client import TokenAuth, VaultSession, VaultSettings
 from adapters.vault.gateway import VaultGateway
 from adapters.vault.names import DEFAULT_KEY
 from adapters.vault.probe import VaultProbe
@@ -48,3 +51,37 @@ async def test_server_certificate_from_an_untrusted_ca_is_unavailable(
         await VaultTransitCipher(gateway).encrypt(
             TotpSecret.from_entropy(os.urandom(20)), SecretOwner("alice", uuid.uuid4())
         )
+
+
+async def _round_trip(gateway: VaultGateway) -> None:
+    cipher = VaultTransitCipher(gateway)
+    owner = SecretOwner("alice", uuid.uuid4())
+    secret = TotpSecret.from_entropy(os.urandom(20))
+    assert await cipher.decrypt(await cipher.encrypt(secret, owner), owner) == secret
+
+
+async def test_a_directory_of_trusted_certificates_serves_as_the_ca(
+    tls_vault: VaultServer, tmp_path: Path
+) -> None:
+    assert tls_vault.ca_cert is not None
+    trusted = tmp_path / "trusted"
+    trusted.mkdir()
+    shutil.copy(tls_vault.ca_cert, trusted / "vault-ca.pem")
+    subprocess.run(["openssl", "rehash", str(trusted)], check=True, capture_output=True)
+    settings = VaultSettings(tls_vault.addr, TokenAuth(tls_vault.root_token), ca_cert=trusted)
+    await _round_trip(VaultGateway(VaultSession(settings)))
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+async def test_verification_turned_off_accepts_any_certificate(tls_vault: VaultServer) -> None:
+    settings = VaultSettings(tls_vault.addr, TokenAuth(tls_vault.root_token), tls_verify=False)
+    await _round_trip(VaultGateway(VaultSession(settings)))
+
+
+async def test_hvacs_ca_variable_is_not_trusted(
+    tls_vault: VaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VAULT_CACERT", str(tls_vault.ca_cert))
+    settings = VaultSettings(tls_vault.addr, TokenAuth(tls_vault.root_token))
+    with pytest.raises(DependencyUnavailable):
+        await VaultProbe(VaultGateway(VaultSession(settings))).check()
