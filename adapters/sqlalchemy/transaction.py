@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,8 @@ from adapters.sqlalchemy.errors import translated_errors
 
 Parameters = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 Rows = CursorResult[*tuple[Any, ...]]
+
+logger = logging.getLogger(__name__)
 
 
 class Transaction:
@@ -50,6 +53,7 @@ class Transaction:
         except exc.DBAPIError as error:
             if not error.connection_invalidated:
                 raise
+        logger.warning("a pooled database connection was closed by the server; using a new one")
         await connection.close()
         self._connection = None
         self._connection = await self._begin()

@@ -43,7 +43,7 @@ async def _backend_of_first_statement(engine: AsyncEngine) -> int:
 
 
 async def test_a_pooled_connection_closed_by_the_server_is_replaced_at_the_first_statement(
-    engine: AsyncEngine, postgres_url: str
+    engine: AsyncEngine, postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = await _backend_of_first_statement(engine)
     await _terminate(postgres_url, before)
@@ -51,6 +51,24 @@ async def test_a_pooled_connection_closed_by_the_server_is_replaced_at_the_first
     after = await _backend_of_first_statement(engine)
 
     assert after != before
+    assert "closed by the server" in caplog.text
+
+
+async def test_a_first_statement_that_fails_on_a_live_connection_is_not_run_again(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    pid = await _backend_of_first_statement(engine)
+    transaction = Transaction(engine)
+    await transaction.open()
+    try:
+        with pytest.raises(exc.DBAPIError) as raised:
+            await transaction.execute(sa.text("SELECT 1 / 0"))
+        assert not raised.value.connection_invalidated
+    finally:
+        await transaction.close()
+
+    assert await _backend_of_first_statement(engine) == pid
+    assert "closed by the server" not in caplog.text
 
 
 async def test_a_connection_lost_after_the_first_statement_fails_the_transaction(
