@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from application.errors import CodeRejected, DependencyUnavailable
@@ -19,6 +20,7 @@ from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import LockedOut
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class AttemptGate:
@@ -33,7 +35,7 @@ class AttemptGate:
         now: datetime,
         context: RequestContext,
         load: Callable[[UnitOfWork], Awaitable[T]],
-    ) -> T:
+    ) -> Reservation[T]:
         """Runs ``load``, then takes an attempt from the user's quota, in one committed transaction.
 
         ``load`` reads what the check needs and refuses a request that cannot be checked (no
@@ -54,27 +56,7 @@ class AttemptGate:
                 raise
             await uow.throttles.save(throttle)
             await uow.commit()
-        return loaded
-
-    async def run_reserved(
-        self,
-        user_id: str,
-        now: datetime,
-        context: RequestContext,
-        work: Callable[[], Awaitable[T]],
-    ) -> T:
-        """Runs ``work`` (the decryption the check needs) for a reserved attempt; when ``work`` meets
-        an unavailable dependency the attempt is given back before the error goes on.
-
-        Raises:
-            DependencyUnavailable: from ``work``; nothing was counted.
-        """
-        try:
-            return await work()
-        except DependencyUnavailable:
-            with contextlib.suppress(DependencyUnavailable):
-                await self.release(user_id, now, context)
-            raise
+        return Reservation(loaded, self, user_id, now, context)
 
     async def succeed(self, uow: UnitOfWork, user_id: str) -> None:
         """Resets the user's count, inside the caller's transaction that records the success."""
@@ -125,3 +107,28 @@ async def _audit(
     context: RequestContext,
 ) -> None:
     await uow.audit.append(AuditEvent(action, user_id, enrollment_id, now, context))
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation(Generic[T]):
+    """An attempt taken from a user's quota, with what ``load`` read to check it."""
+
+    loaded: T
+    _gate: AttemptGate
+    _user_id: str
+    _now: datetime
+    _context: RequestContext
+
+    async def run(self, work: Callable[[], Awaitable[R]]) -> R:
+        """Runs ``work`` (the decryption the check needs); when ``work`` meets an unavailable
+        dependency the attempt is given back before the error goes on (SECURITY.md V7).
+
+        Raises:
+            DependencyUnavailable: from ``work``; nothing was counted.
+        """
+        try:
+            return await work()
+        except DependencyUnavailable:
+            with contextlib.suppress(DependencyUnavailable):
+                await self._gate.release(self._user_id, self._now, self._context)
+            raise

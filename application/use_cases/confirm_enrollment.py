@@ -88,15 +88,13 @@ class ConfirmEnrollment:
 
     async def __call__(self, command: ConfirmEnrollmentCommand) -> ConfirmedEnrollment:
         now = self._clock.now()
-        enrollment, code = await self._gate.reserve(
+        reservation = await self._gate.reserve(
             command.user_id, now, command.context, partial(self._load, command, now)
         )
+        enrollment, code = reservation.loaded
         owner = SecretOwner(enrollment.user_id, enrollment.id)
-        secret = await self._gate.run_reserved(
-            command.user_id,
-            now,
-            command.context,
-            partial(self._cipher.decrypt, enrollment.sealed_secret, owner),
+        secret = await reservation.run(
+            partial(self._cipher.decrypt, enrollment.sealed_secret, owner)
         )
         generate = partial(self._generator.code_at, secret, enrollment.policy)
         match = None

@@ -87,17 +87,13 @@ class VerifyCode:
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()
-        authenticators, checked = await self._gate.reserve(
+        reservation = await self._gate.reserve(
             command.user_id, now, command.context, partial(self._load, command)
         )
+        authenticators, checked = reservation.loaded
         if command.recovery_code is not None:
             return await self._use_recovery_code(command, checked, now)
-        secrets = await self._gate.run_reserved(
-            command.user_id,
-            now,
-            command.context,
-            partial(self._decrypt_all, authenticators),
-        )
+        secrets = await reservation.run(partial(self._decrypt_all, authenticators))
         matches = [
             (authenticator, self._match(authenticator, secret, checked, now))
             for authenticator, secret in zip(authenticators, secrets, strict=True)

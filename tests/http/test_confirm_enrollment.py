@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -128,6 +129,24 @@ async def test_replaced_enrollment_stops_working(client: Client, token: str) -> 
     old = await enroll(client, token)
     await enroll(client, token)
     assert (await confirm(client, token, old, code_for(old, START))).status_code == 404
+
+
+async def test_confirmations_that_cannot_be_checked_take_no_attempt(
+    client: Client, token: str, clock: FrozenClock
+) -> None:  # V5: the quota counts guesses, not requests that were never checked
+    enrollment = await enroll(client, token)
+    assert (
+        await confirm(client, token, {"enrollmentId": str(uuid.uuid4())}, "123456")
+    ).status_code == 404
+    for malformed in ("12345", "12a456", "１２３４５６"):
+        assert (await confirm(client, token, enrollment, malformed)).status_code == 400
+    late = await enroll(client, token)
+    clock.advance(timedelta(minutes=10))
+    assert (await confirm(client, token, late, code_for(late, clock.now()))).status_code == 410
+    fresh = await enroll(client, token)
+    taken = {code_for(fresh, clock.now(), step) for step in (-1, 0, 1)}
+    wrong = next(c for c in ("000000", "111111", "222222", "333333") if c not in taken)
+    assert (await confirm(client, token, fresh, wrong)).json()["attemptsRemaining"] == 4
 
 
 @pytest.mark.parametrize(
