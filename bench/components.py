@@ -206,7 +206,10 @@ async def _database(database: str) -> list[Cost]:
     costs = []
     for label, engine in (
         ("product engine", create_engine(url)),
-        ("with pool_pre_ping as before", create_async_engine(url, pool_pre_ping=True)),
+        (
+            "with pool_pre_ping as before",
+            create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=5),
+        ),
     ):
         factory = SqlUnitOfWorkFactory(engine)
         try:
