@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
@@ -23,7 +24,7 @@ from adapters.notifications.logging_notifier import LoggingNotifier
 from adapters.notifications.webhook import WebhookNotifier
 from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
-from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
@@ -96,10 +97,20 @@ def development_issuer(settings: Settings) -> DevelopmentIssuer:
     )
 
 
+def database_engine(settings: Settings) -> AsyncEngine:
+    """The configured database with the configured pool (Postgres; SQLite has no pool to size)."""
+    limits = DatabaseLimits(
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout_seconds=settings.db_pool_timeout_seconds,
+    )
+    return create_engine(settings.database_url, limits)
+
+
 async def _database(
     settings: Settings, stack: AsyncExitStack
 ) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
-    engine = create_engine(settings.database_url)
+    engine = database_engine(settings)
     stack.push_async_callback(engine.dispose)
     if settings.is_development:
         await upgrade(engine)
@@ -304,7 +315,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
 
 async def purge_expired(settings: Settings) -> int:
     """Deletes expired pending enrollments of the configured database; returns how many."""
-    engine = create_engine(settings.database_url)
+    engine = database_engine(settings)
     try:
         await ensure_schema_is_current(engine)
         purge = PurgeExpiredEnrollments(
@@ -317,7 +328,7 @@ async def purge_expired(settings: Settings) -> int:
 
 async def migrate(settings: Settings) -> None:
     """Brings the configured database to the newest schema."""
-    engine = create_engine(settings.database_url)
+    engine = database_engine(settings)
     try:
         await upgrade(engine)
     finally:
@@ -328,7 +339,7 @@ async def migrate(settings: Settings) -> None:
 async def rewrap_job(settings: Settings) -> AsyncIterator[tuple[RewrapSecrets, int]]:
     """The rewrap use case on the configured database and cipher, and how many rows it will see."""
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
+        engine = database_engine(settings)
         stack.push_async_callback(engine.dispose)
         await ensure_schema_is_current(engine)
         unit_of_work = SqlUnitOfWorkFactory(engine)

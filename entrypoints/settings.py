@@ -85,6 +85,9 @@ class Settings:
     max_body_bytes: int = 4096
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
+    db_pool_timeout_seconds: float = 2.0
     vault: VaultConfig | None = None
     notifier: NotifierKind = NotifierKind.LOG
     notify_webhook_url: str | None = None
@@ -145,6 +148,9 @@ class Settings:
             max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
+            db_pool_size=reader.integer("MFA_DB_POOL_SIZE", 10, 1, 200),
+            db_max_overflow=reader.integer("MFA_DB_MAX_OVERFLOW", 5, 0, 200),
+            db_pool_timeout_seconds=reader.number("MFA_DB_POOL_TIMEOUT_SECONDS", 2.0, 0.1, 30.0),
             vault=_vault_config(reader),
             notifier=reader.choice("MFA_NOTIFIER", NotifierKind, NotifierKind.LOG),
             notify_webhook_url=reader.optional("MFA_NOTIFY_WEBHOOK_URL"),

@@ -129,3 +129,15 @@ def test_vault_secrets_never_print() -> None:
     settings = Settings.from_environment({**PRODUCTION, **webhook})
     assert "s3cr3t-id" not in repr(settings)
     assert "k3y-value" not in repr(settings)
+
+
+def test_database_pool_is_sized_by_settings_within_bounds() -> None:
+    settings = Settings.from_environment(
+        {"MFA_DB_POOL_SIZE": "20", "MFA_DB_MAX_OVERFLOW": "0", "MFA_DB_POOL_TIMEOUT_SECONDS": "0.5"}
+    )
+    assert (settings.db_pool_size, settings.db_max_overflow) == (20, 0)
+    assert settings.db_pool_timeout_seconds == 0.5
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_environment({"MFA_DB_POOL_SIZE": "0", "MFA_DB_POOL_TIMEOUT_SECONDS": "60"})
+    assert "MFA_DB_POOL_SIZE" in str(refused.value)
+    assert "MFA_DB_POOL_TIMEOUT_SECONDS" in str(refused.value)
