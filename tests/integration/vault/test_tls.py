@@ -29,16 +29,20 @@ def tls_vault() -> Iterator[VaultServer]:
         yield server
 
 
+async def _round_trip(gateway: VaultGateway) -> None:
+    cipher = VaultTransitCipher(gateway)
+    owner = SecretOwner("alice", uuid.uuid4())
+    secret = TotpSecret.from_entropy(os.urandom(20))
+    assert await cipher.decrypt(await cipher.encrypt(secret, owner), owner) == secret
+
+
 async def test_cipher_works_over_tls_with_the_configured_ca(
     tls_vault: VaultServer, make_session: SessionFactory
 ) -> None:
     session = make_session(
         tls_vault.addr, TokenAuth(tls_vault.root_token), ca_cert=tls_vault.ca_cert
     )
-    cipher = VaultTransitCipher(VaultGateway(session))
-    owner = SecretOwner("alice", uuid.uuid4())
-    secret = TotpSecret.from_entropy(os.urandom(20))
-    assert await cipher.decrypt(await cipher.encrypt(secret, owner), owner) == secret
+    await _round_trip(VaultGateway(session))
 
 
 async def test_server_certificate_from_an_untrusted_ca_is_unavailable(
@@ -51,13 +55,6 @@ async def test_server_certificate_from_an_untrusted_ca_is_unavailable(
         await VaultTransitCipher(gateway).encrypt(
             TotpSecret.from_entropy(os.urandom(20)), SecretOwner("alice", uuid.uuid4())
         )
-
-
-async def _round_trip(gateway: VaultGateway) -> None:
-    cipher = VaultTransitCipher(gateway)
-    owner = SecretOwner("alice", uuid.uuid4())
-    secret = TotpSecret.from_entropy(os.urandom(20))
-    assert await cipher.decrypt(await cipher.encrypt(secret, owner), owner) == secret
 
 
 async def test_a_directory_of_trusted_certificates_serves_as_the_ca(
