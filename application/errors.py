@@ -11,10 +11,12 @@ class DependencyUnavailable(ApplicationError):
     Nothing was written. Retrying later may succeed; ``retry_after`` is a hint in seconds.
     """
 
-    def __init__(self, dependency: str, retry_after: int = 2) -> None:
+    def __init__(self, dependency: str, retry_after: int = 2, *, cause: str | None = None) -> None:
         super().__init__(f"{dependency} is unavailable")
         self.dependency = dependency
         self.retry_after = retry_after
+        self.cause = cause
+        """What went wrong, for the operator's log: never a statement's parameters or a secret."""
 
 
 class InvalidToken(ApplicationError):
@@ -31,6 +33,17 @@ class InsufficientScope(ApplicationError):
 
 class ConcurrentUpdate(ApplicationError):
     """Another request changed the same data first; the change was not applied."""
+
+
+class StoreRefusedValue(ApplicationError):
+    """The store refused a value as malformed (too long, not encodable): a gap in the service's
+    own input checks, never an outage. Its message names the kind of error, never the value."""
+
+
+class ThrottleBusy(ApplicationError):
+    """Another check of the same user holds the user's attempt throttle right now."""
+
+    retry_after = 1
 
 
 class SecretUnreadable(ApplicationError):

@@ -56,6 +56,7 @@ from application.ports.secret_cipher import SecretCipher
 from application.ports.token_verifier import TokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import StepUp, StepUpPolicy
+from application.use_cases.attempts import AttemptGate
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
 from application.use_cases.deliver_notifications import DeliverNotifications
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
@@ -237,12 +238,14 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         delivery = asyncio.create_task(_deliver_forever(deliver, settings.notify_interval_seconds))
         stack.push_async_callback(_stop, delivery)
         generator = PyotpGenerator()
+        attempts = AttemptGate(unit_of_work)
         verify_code = VerifyCode(
             unit_of_work=unit_of_work,
             cipher=cipher,
             generator=generator,
             clock=clock,
             settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
+            attempts=attempts,
         )
         step_up = StepUp(
             StepUpPolicy(
@@ -273,6 +276,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
                 clock=clock,
                 window=settings.totp_window,
                 max_active=settings.max_authenticators,
+                attempts=attempts,
             ),
             verify_code=verify_code,
             regenerate_recovery_codes=RegenerateRecoveryCodes(

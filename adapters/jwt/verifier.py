@@ -22,7 +22,7 @@ from joserfc.util import urlsafe_b64decode
 
 from adapters.jwt.jwks_source import JwksSource, JwksUnavailable
 from application.errors import DependencyUnavailable, InsufficientScope, InvalidToken
-from application.ports.token_verifier import Principal
+from application.ports.token_verifier import Principal, is_acceptable_subject
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ ASYMMETRIC_ALGORITHMS: Final = frozenset(
 
 DEFAULT_ALGORITHMS: Final = ("RS256", "ES256", "EdDSA")
 
-MAX_SUBJECT_LENGTH: Final = 255
 MAX_KID_LENGTH: Final = 128
 KEYS_DEPENDENCY: Final = "identity provider keys"
 
@@ -239,7 +238,7 @@ class JwtTokenVerifier:
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
+        if not is_acceptable_subject(subject):
             raise InvalidToken("token subject missing or malformed")
         display_name = claims.get(self._display_name_claim)
         auth_time = claims.get("auth_time")

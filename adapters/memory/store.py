@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from application.errors import ConcurrentUpdate
+from application.errors import ConcurrentUpdate, ThrottleBusy
 from application.ports.audit import AuditAction, AuditEvent
 from application.ports.idempotency import IdempotencyRecord, StoredOutcome
 from application.ports.notifications import Notification, PendingNotification
@@ -47,6 +47,8 @@ class MemoryStore:
     recovery_codes: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
     outbox: list[StoredNotification] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    throttle_holders: dict[str, object] = field(default_factory=dict)
+    """Which open unit of work holds each user's throttle, as a row lock would."""
 
 
 @dataclass
@@ -124,11 +126,15 @@ class MemoryEnrollmentRepository:
 
 
 class MemoryThrottleRepository:
-    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+    def __init__(self, store: MemoryStore, staged: _Staged, holder: object) -> None:
         self._store = store
         self._staged = staged
+        self._holder = holder
 
-    async def lock(self, user_id: str) -> AttemptThrottle:
+    async def lock(self, user_id: str, *, wait: bool = True) -> AttemptThrottle:
+        held_by = self._store.throttle_holders.setdefault(user_id, self._holder)
+        if held_by is not self._holder and not wait:
+            raise ThrottleBusy("another check of this user is in flight")
         found = self._store.throttles.get(user_id)
         return copy.copy(found) if found is not None else AttemptThrottle(user_id=user_id)
 
@@ -250,13 +256,19 @@ class MemoryUnitOfWork:
         self._begin()
 
     def _begin(self) -> None:
+        self._release_throttles()
         self._staged = _Staged()
         self.enrollments = MemoryEnrollmentRepository(self._store, self._staged)
-        self.throttles = MemoryThrottleRepository(self._store, self._staged)
+        self.throttles = MemoryThrottleRepository(self._store, self._staged, self)
         self.recovery_codes = MemoryRecoveryCodeRepository(self._store, self._staged)
         self.audit = MemoryAuditTrail(self._store, self._staged)
         self.outbox = MemoryOutbox(self._store, self._staged)
         self.idempotency = MemoryIdempotencyStore(self._store, self._staged)
+
+    def _release_throttles(self) -> None:
+        holders = self._store.throttle_holders
+        for user_id in [user for user, holder in holders.items() if holder is self]:
+            del holders[user_id]
 
     async def __aenter__(self) -> Self:
         return self

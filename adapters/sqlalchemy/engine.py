@@ -25,7 +25,10 @@ class DatabaseLimits:
 
 
 def create_engine(url: str, limits: DatabaseLimits | None = None) -> AsyncEngine:
-    """An engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``) with bounded waits."""
+    """An engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``) with bounded waits.
+
+    Its errors never print a statement's parameters (``hide_parameters``): they hold ciphertexts
+    and the ids that decrypt them."""
     limits = limits or DatabaseLimits()
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -40,7 +43,10 @@ def _sqlite_engine(url: str, limits: DatabaseLimits) -> AsyncEngine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
-        url, connect_args={"timeout": limits.statement_timeout_ms / 1000}, pool_pre_ping=True
+        url,
+        connect_args={"timeout": limits.statement_timeout_ms / 1000},
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -66,6 +72,7 @@ def _postgres_engine(url: str, limits: DatabaseLimits) -> AsyncEngine:
     # No pool_pre_ping: Transaction retries its first statement on a connection found closed.
     return create_async_engine(
         url,
+        hide_parameters=True,
         pool_size=limits.pool_size,
         max_overflow=limits.max_overflow,
         pool_timeout=limits.pool_timeout_seconds,

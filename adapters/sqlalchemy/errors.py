@@ -1,4 +1,8 @@
-"""Database exceptions translated into application errors."""
+"""Database exceptions translated into application errors.
+
+A driver's message can quote a statement's parameters (a ciphertext, a user id): none of it is
+chained to the application error, which carries the error's class and SQLSTATE only.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,35 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc
 
-from application.errors import ConcurrentUpdate, DependencyUnavailable
+from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
 
 DATABASE = "database"
 
 
 @contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turns a refused constraint into ConcurrentUpdate and every failure to reach or use the
-    database in time (connection refused or lost, pool exhausted, statement or lock timeout) into
-    DependencyUnavailable."""
+    """Turns a refused constraint into ConcurrentUpdate, a value the database cannot hold into
+    StoreRefusedValue, and every failure to reach or use the database in time (connection refused
+    or lost, pool exhausted, statement or lock timeout) into DependencyUnavailable."""
     try:
         yield
     except exc.IntegrityError as error:
-        raise ConcurrentUpdate("a constraint of the store refused the change") from error
+        raise ConcurrentUpdate(
+            f"a constraint of the store refused the change ({_name(error)})"
+        ) from None
+    except exc.DataError as error:
+        raise StoreRefusedValue(f"the database refused a value ({_name(error)})") from None
     except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError, exc.DBAPIError) as error:
-        raise DependencyUnavailable(DATABASE) from error
+        raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
     except (TimeoutError, OSError) as error:
-        raise DependencyUnavailable(DATABASE) from error
+        raise DependencyUnavailable(DATABASE, cause=type(error).__name__) from None
+
+
+def _name(error: exc.SQLAlchemyError) -> str:
+    """The driver's error class and SQLSTATE, e.g. ``QueryCanceledError, SQLSTATE 57014``."""
+    original = getattr(error, "orig", None)
+    if original is None:
+        return type(error).__name__
+    sqlstate = getattr(original, "sqlstate", None)
+    name = type(original).__name__
+    return f"{name}, SQLSTATE {sqlstate}" if sqlstate else name

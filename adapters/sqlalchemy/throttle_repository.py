@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import user_throttles
 from adapters.sqlalchemy.transaction import Transaction
-from application.errors import ConcurrentUpdate
+from application.errors import ConcurrentUpdate, ThrottleBusy
 from domain.throttle import AttemptThrottle
 
 
@@ -29,6 +30,14 @@ def _lock_statement(insert: Callable[[sa.Table], Any]) -> sa.Insert:
 
 
 _LOCK = {"postgresql": _lock_statement(postgres_insert), "sqlite": _lock_statement(sqlite_insert)}
+_TRY_LOCK = (
+    sa.select(*user_throttles.c)
+    .where(user_throttles.c.user_id == sa.bindparam("user_id"))
+    .with_for_update(nowait=True)
+)
+"""Postgres refuses at once (SQLSTATE 55P03) when the row is locked; SQLite ignores FOR UPDATE:
+its transactions already hold the database's write lock."""
+_LOCK_NOT_AVAILABLE = "55P03"
 _SAVE = (
     sa.update(user_throttles)
     .where(
@@ -52,12 +61,14 @@ class SqlThrottleRepository:
     def __init__(self, transaction: Transaction) -> None:
         self._transaction = transaction
 
-    async def lock(self, user_id: str) -> AttemptThrottle:
-        with translated_errors():
-            result = await self._transaction.execute(
-                _LOCK[self._transaction.dialect_name], {"user_id": user_id}
-            )
-            row = result.one()
+    async def lock(self, user_id: str, *, wait: bool = True) -> AttemptThrottle:
+        row = None if wait else await self._try_lock(user_id)
+        if row is None:
+            with translated_errors():
+                result = await self._transaction.execute(
+                    _LOCK[self._transaction.dialect_name], {"user_id": user_id}
+                )
+                row = result.one()
         return AttemptThrottle(
             user_id=row.user_id,
             failures=row.failures,
@@ -65,6 +76,17 @@ class SqlThrottleRepository:
             lockouts=row.lockouts,
             version=row.version,
         )
+
+    async def _try_lock(self, user_id: str) -> sa.Row[Any] | None:
+        """The locked row; None when the user has none yet (the first check creates it)."""
+        with translated_errors():
+            try:
+                result = await self._transaction.execute(_TRY_LOCK, {"user_id": user_id})
+            except exc.DBAPIError as error:
+                if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                    raise ThrottleBusy("another check of this user is in flight") from None
+                raise
+            return result.one_or_none()
 
     async def save(self, throttle: AttemptThrottle) -> None:
         with translated_errors():

@@ -84,9 +84,16 @@ class EnrollmentRepository(Protocol):
 class ThrottleRepository(Protocol):
     """Stores each user's attempt throttle. One row per user, shared by every replica."""
 
-    async def lock(self, user_id: str) -> AttemptThrottle:
+    async def lock(self, user_id: str, *, wait: bool = True) -> AttemptThrottle:
         """The user's throttle (a fresh one if none is stored), locked until the unit of work ends,
-        so that concurrent reservations are counted one after another."""
+        so that concurrent reservations are counted one after another.
+
+        With ``wait=False`` a throttle that another unit of work holds is not waited for: one
+        user's flood of parallel checks then queues on no lock and holds no pooled connection.
+
+        Raises:
+            ThrottleBusy: ``wait`` is False and another unit of work holds the user's throttle.
+        """
         ...
 
     async def save(self, throttle: AttemptThrottle) -> None:

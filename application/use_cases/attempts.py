@@ -13,21 +13,27 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from application.errors import CodeRejected, DependencyUnavailable
+from application.errors import CodeRejected, DependencyUnavailable, ThrottleBusy
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from domain.errors import LockedOut
+from domain.throttle import IN_FLIGHT_RETRY_AFTER
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 class AttemptGate:
-    """Reserves an attempt before a code is checked and settles it afterwards."""
+    """Reserves an attempt before a code is checked and settles it afterwards.
+
+    One gate serves every use case of a process that checks codes, so that a user's parallel
+    checks in this process reach the database one reservation at a time.
+    """
 
     def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
         self._unit_of_work = unit_of_work
+        self._reserving: set[str] = set()
 
     async def reserve(
         self,
@@ -41,13 +47,37 @@ class AttemptGate:
         ``load`` reads what the check needs and refuses a request that cannot be checked (no
         authenticator, a malformed code) by raising: then nothing is reserved or written.
 
+        Another check of the same user that is reserving at this instant, in this process or
+        another, is not waited for: this one is refused at once. One user's parallel guesses so
+        queue on no lock and hold at most one pooled connection per process.
+
         Raises:
             Whatever ``load`` raises.
-            LockedOut: the user is blocked, or attempts in flight fill the quota (recorded).
+            LockedOut: the user is blocked, or attempts in flight fill the quota (recorded), or
+                another check of the user holds the throttle (not recorded: nothing was checked).
         """
+        if user_id in self._reserving:
+            raise LockedOut(IN_FLIGHT_RETRY_AFTER)
+        self._reserving.add(user_id)
+        try:
+            loaded = await self._reserve(user_id, now, context, load)
+        finally:
+            self._reserving.discard(user_id)
+        return Reservation(loaded, self, user_id, now, context)
+
+    async def _reserve(
+        self,
+        user_id: str,
+        now: datetime,
+        context: RequestContext,
+        load: Callable[[UnitOfWork], Awaitable[T]],
+    ) -> T:
         async with self._unit_of_work() as uow:
+            try:
+                throttle = await uow.throttles.lock(user_id, wait=False)
+            except ThrottleBusy:
+                raise LockedOut(IN_FLIGHT_RETRY_AFTER) from None
             loaded = await load(uow)
-            throttle = await uow.throttles.lock(user_id)
             try:
                 throttle.reserve(now)
             except LockedOut:
@@ -56,7 +86,7 @@ class AttemptGate:
                 raise
             await uow.throttles.save(throttle)
             await uow.commit()
-        return Reservation(loaded, self, user_id, now, context)
+        return loaded
 
     async def succeed(self, uow: UnitOfWork, user_id: str) -> None:
         """Resets the user's count, inside the caller's transaction that records the success."""

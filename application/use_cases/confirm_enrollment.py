@@ -77,6 +77,7 @@ class ConfirmEnrollment:
         clock: Clock,
         window: int,
         max_active: int = 5,
+        attempts: AttemptGate | None = None,
     ) -> None:
         self._max_active = max_active
         self._unit_of_work = unit_of_work
@@ -84,7 +85,7 @@ class ConfirmEnrollment:
         self._generator = generator
         self._clock = clock
         self._window = window
-        self._gate = AttemptGate(unit_of_work)
+        self._gate = attempts or AttemptGate(unit_of_work)
 
     async def __call__(self, command: ConfirmEnrollmentCommand) -> ConfirmedEnrollment:
         now = self._clock.now()

@@ -77,13 +77,14 @@ class VerifyCode:
         generator: OtpGenerator,
         clock: Clock,
         settings: VerificationSettings,
+        attempts: AttemptGate | None = None,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._cipher = cipher
         self._generator = generator
         self._clock = clock
         self._settings = settings
-        self._gate = AttemptGate(unit_of_work)
+        self._gate = attempts or AttemptGate(unit_of_work)
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()

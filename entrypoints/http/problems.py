@@ -27,6 +27,8 @@ from application.errors import (
     NoActiveAuthenticator,
     SecretUnreadable,
     StepUpRequired,
+    StoreRefusedValue,
+    ThrottleBusy,
     TooManyAuthenticators,
 )
 from application.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
@@ -84,6 +86,13 @@ INVALID_CODE = ProblemType(
     "The code is not valid. Check the time on your device and enter the newest code.",
 )
 """A wrong and a replayed code get this same answer (SECURITY.md V4)."""
+
+TOO_MANY_ATTEMPTS = ProblemType(
+    HTTPStatus.TOO_MANY_REQUESTS,
+    "too-many-attempts",
+    "Too many attempts",
+    "Too many failed attempts. Wait for the time in Retry-After, then try again.",
+)
 
 ERROR_TABLE: dict[type[Exception], ProblemType] = {
     MalformedBody: ProblemType(HTTPStatus.BAD_REQUEST, "malformed-body", "Malformed request body"),
@@ -165,12 +174,8 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "Too many authenticators",
         "Remove an authenticator before adding another.",
     ),
-    LockedOut: ProblemType(
-        HTTPStatus.TOO_MANY_REQUESTS,
-        "too-many-attempts",
-        "Too many attempts",
-        "Too many failed attempts. Wait for the time in Retry-After, then try again.",
-    ),
+    LockedOut: TOO_MANY_ATTEMPTS,
+    ThrottleBusy: TOO_MANY_ATTEMPTS,
     UnsupportedMediaType: ProblemType(
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
@@ -208,6 +213,7 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "A dependency of the service is unavailable. Nothing was changed; retry later.",
     ),
     SecretUnreadable: INTERNAL,
+    StoreRefusedValue: INTERNAL,
     InvalidSecret: INTERNAL,
     InvalidTotpPolicy: INTERNAL,
     DomainError: INTERNAL,
@@ -237,7 +243,7 @@ def _headers_for(error: Exception, status: int) -> dict[str, str]:
         }
     if isinstance(error, InsufficientScope):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
-    if isinstance(error, DependencyUnavailable | LockedOut | EnrollmentRateLimited):
+    if isinstance(error, DependencyUnavailable | LockedOut | ThrottleBusy | EnrollmentRateLimited):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, HTTPException) and error.headers:
         return dict(error.headers)
@@ -284,7 +290,12 @@ def problem_response(request: Request[Any, Any, Any], error: Exception) -> Respo
         correlation_id = request_id_of(request.scope)
         logger.error("unexpected error", exc_info=error, extra={"correlation_id": correlation_id})
     elif isinstance(error, DependencyUnavailable):
-        logger.warning("dependency unavailable: %s", error.dependency, exc_info=error.__cause__)
+        logger.warning(
+            "dependency unavailable: %s%s",
+            error.dependency,
+            f" ({error.cause})" if error.cause else "",
+            exc_info=error.__cause__,
+        )
     problem = Problem(
         type=TYPE_PREFIX + problem_type.slug,
         title=problem_type.title,

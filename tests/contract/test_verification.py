@@ -4,6 +4,7 @@ the authenticator"; SECURITY.md V1-V6)."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.contract.api import (
     assert_retry_after,
     bearer,
     enroll,
+    item,
     verify,
 )
 from tests.contract.harness import Clock, MintToken
@@ -77,7 +79,11 @@ async def test_a_code_is_accepted_once_even_when_sent_twice_at_once(
         *(verify(client, token, code=active.app.code(now, 1)) for _ in range(5))
     )
 
-    assert sorted(r.status_code for r in responses) == [200, 400, 400, 400, 400]
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 400, 429}, (
+        "a check that meets another in flight is refused at once"
+    )
 
 
 async def test_an_older_step_after_a_newer_one_is_refused(
@@ -90,10 +96,11 @@ async def test_an_older_step_after_a_newer_one_is_refused(
     assert_problem(await verify(client, token, code=active.app.code(now, -1)), 400)
 
 
-async def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer(
+async def test_a_retried_success_is_never_answered_from_a_stored_answer(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:
-    """API.md conventions: a retried POST (a lost answer) is not taken for a replayed code."""
+    """API.md conventions: a check is a fact about now. A retry of a check that succeeded (a lost
+    answer, or a captured request) gets 409 answer-shown-once, and is not counted as a guess."""
     token = mint_token(subject)
     active, now = await _active(client, token)
     headers = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
@@ -101,9 +108,37 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_same_answer(
     first = await client.post(VERIFY, json={"code": active.app.code(now, 1)}, headers=headers)
     retried = await client.post(VERIFY, json={"code": active.app.code(now, 1)}, headers=headers)
 
-    assert first.status_code == retried.status_code == 200, retried.text
-    assert retried.json() == first.json()
-    assert_problem(await verify(client, token, code=active.app.code(now, 1)), 400)
+    assert first.status_code == 200, first.text
+    assert_problem(retried, 409, "answer-shown-once")
+    assert "verified" not in retried.text
+    wrong = assert_problem(await verify(client, token, code=active.app.wrong_code(now)), 400)
+    assert wrong["attemptsRemaining"] == 4
+
+
+@pytest.mark.parametrize("then", ["locked out", "authenticator removed"])
+async def test_a_captured_successful_check_replays_no_success(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, then: str
+) -> None:
+    """Whoever captured one successful request gets no "verified" answer from it, whatever
+    happened since (outside test, issue 11)."""
+    token = mint_token(subject)
+    active, now = await _active(client, token)
+    captured = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
+    body = {"code": active.app.code(now, 1)}
+    assert (await client.post(VERIFY, json=body, headers=captured)).status_code == 200
+    if then == "locked out":
+        for _ in range(5):
+            await verify(client, token, code=active.app.wrong_code(now))
+        assert_problem(await verify(client, token, code=active.app.code(now, 2)), 429)
+    else:
+        stepped_up = mint_token(subject, amr=["pwd", "otp"], auth_time=int(time.time()))
+        removal = await client.delete(item(active.id), headers=bearer(stepped_up))
+        assert removal.status_code == 204, removal.text
+
+    replayed = await client.post(VERIFY, json=body, headers=captured)
+
+    assert replayed.status_code != 200
+    assert "verified" not in replayed.text
 
 
 async def test_a_recovery_code_verifies_once(

@@ -9,6 +9,7 @@ import msgspec
 from litestar import Request, post
 from litestar.params import FromPath
 
+from application.errors import AnswerNotRepeatable
 from application.ports.idempotency import StoredOutcome
 from application.ports.token_verifier import Principal
 from application.use_cases.confirm_enrollment import ConfirmEnrollmentCommand
@@ -84,7 +85,9 @@ async def confirm_enrollment(
     summary="Check a code at sign-in or before a sensitive action",
     description=(
         "Send exactly one of code (from an active authenticator) and recoveryCode. A code is "
-        "accepted once only; five consecutive failures block checks for a growing time."
+        "accepted once only; five consecutive failures block checks for a growing time. A check "
+        "is never answered from a stored answer: a retry with the Idempotency-Key of a check "
+        "that succeeded gets 409 answer-shown-once (nothing counted); send a new code."
     ),
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503),
     tags=["Verification"],
@@ -112,11 +115,13 @@ async def verify_code(
             recovery_codes_remaining=verified.recovery_codes_remaining,
         )
 
-    def keep(response: VerifyResponse) -> StoredOutcome:
-        return StoredOutcome(200, msgspec.json.encode(response).decode())
+    async def never_replay_a_check(_: StoredOutcome) -> VerifyResponse:
+        raise AnswerNotRepeatable(
+            "a verification answers for the moment it was made; check a new code"
+        )
 
     return await idempotently(
-        request, idempotency_key, verify, keep, partial(_stored, VerifyResponse)
+        request, idempotency_key, verify, lambda _: StoredOutcome(200, ""), never_replay_a_check
     )
 
 
