@@ -18,6 +18,7 @@ from entrypoints.composition import (
     rewrap_job,
     set_up_vault,
 )
+from entrypoints.http_protocol import BoundedHttpToolsProtocol
 from entrypoints.logging_setup import configure_logging
 from entrypoints.metrics_directory import shared_metrics
 from entrypoints.settings import Settings, SettingsError, is_loopback
@@ -57,7 +58,8 @@ def serve(host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             loop="uvloop",
-            http="httptools",
+            http=BoundedHttpToolsProtocol,
+            timeout_keep_alive=settings.keep_alive_seconds,
             log_config=None,
             access_log=False,
             server_header=False,

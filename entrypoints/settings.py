@@ -93,6 +93,14 @@ class Settings:
     notify_webhook_url: str | None = None
     notify_webhook_key: str | None = field(default=None, repr=False)
     notify_interval_seconds: float = 2.0
+    request_read_timeout_seconds: float = 10.0
+    """How long a client may take to send a request's head and body, from its first byte (or
+    from the connection's opening): then 408 and the connection is closed."""
+    keep_alive_seconds: int = 5
+    """How long an idle keep-alive connection stays open between requests."""
+    max_connections: int | None = None
+    """Open connections per worker process; more are closed at once. None: the process's file
+    limit less a reserve for the database pool, Vault and logs."""
 
     @property
     def is_development(self) -> bool:
@@ -156,6 +164,15 @@ class Settings:
             notify_webhook_url=reader.optional("MFA_NOTIFY_WEBHOOK_URL"),
             notify_webhook_key=reader.optional("MFA_NOTIFY_WEBHOOK_KEY"),
             notify_interval_seconds=reader.number("MFA_NOTIFY_INTERVAL_SECONDS", 2.0, 0.1, 300.0),
+            request_read_timeout_seconds=reader.number(
+                "MFA_REQUEST_READ_TIMEOUT_SECONDS", 10.0, 0.5, 300.0
+            ),
+            keep_alive_seconds=reader.integer("MFA_KEEP_ALIVE_SECONDS", 5, 1, 300),
+            max_connections=(
+                reader.integer("MFA_MAX_CONNECTIONS", 0, 16, 1_000_000)
+                if "MFA_MAX_CONNECTIONS" in environ
+                else None
+            ),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:

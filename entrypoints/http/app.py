@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from entrypoints.http.allow_header import allow_every_method
 from entrypoints.http.authentication import bearer_authentication
+from entrypoints.http.client_disconnect import client_disconnect_middleware
 from entrypoints.http.controllers.authenticators import (
     get_authenticator,
     list_authenticators,
@@ -58,7 +59,11 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             metrics,
         ],
         lifespan=[lifespan],
-        middleware=[request_timing_middleware, bearer_authentication()],
+        middleware=[
+            request_timing_middleware,
+            client_disconnect_middleware,
+            bearer_authentication(),
+        ],
         before_send=[allow_every_method, add_response_headers, record_request],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=options.max_body_bytes,

@@ -45,6 +45,7 @@ from domain.errors import (
     StepAlreadyUsed,
     UnsupportedMfaMethod,
 )
+from entrypoints.http.client_disconnect import CLIENT_CLOSED_REQUEST, client_went_away
 from entrypoints.http.request_context import request_id_of
 from entrypoints.http.schemas import FieldError, Problem
 
@@ -276,7 +277,18 @@ def _field_errors(error: Exception) -> list[FieldError] | None:
 
 def problem_response(request: Request[Any, Any, Any], error: Exception) -> Response[Problem]:
     """The problem+json response for ``error``. Unexpected errors are logged with a correlation id
-    and answered with that id only."""
+    and answered with that id only; a client that went away is noted and answered 499."""
+    if client_went_away(request.scope):
+        logger.info("client disconnected before its request was read")
+        return _problem_response(
+            Problem(
+                type=TYPE_PREFIX + "client-closed-request",
+                title="Client closed request",
+                status=CLIENT_CLOSED_REQUEST,
+                detail="The client went away before its request was read.",
+            ),
+            {},
+        )
     if isinstance(error, HTTPException) and not isinstance(error, ValidationException):
         status = HTTPStatus(error.status_code)
         problem_type = ProblemType(status, status.phrase.lower().replace(" ", "-"), status.phrase)
@@ -306,12 +318,11 @@ def problem_response(request: Request[Any, Any, Any], error: Exception) -> Respo
         attempts_remaining=error.attempts_left if isinstance(error, CodeRejected) else None,
         estimated_skew_seconds=error.skew_seconds if isinstance(error, DeviceClockSkew) else None,
     )
-    return Response(
-        problem,
-        status_code=int(status),
-        media_type=PROBLEM_JSON,
-        headers=_headers_for(error, int(status)),
-    )
+    return _problem_response(problem, _headers_for(error, int(status)))
+
+
+def _problem_response(problem: Problem, headers: dict[str, str]) -> Response[Problem]:
+    return Response(problem, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
 EXCEPTION_HANDLERS = {Exception: problem_response}

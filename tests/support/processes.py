@@ -57,8 +57,12 @@ def running_service(
             process.wait(timeout=20)
 
 
+START_CEILING_SECONDS = 180
+"""Generous: a loaded two-core machine can take a minute to start a served process."""
+
+
 def _wait_until_live(base_url: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_CEILING_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the service exited: {log_file.read_text()}")
@@ -68,4 +72,7 @@ def _wait_until_live(base_url: str, process: subprocess.Popen[bytes], log_file: 
         except httpx.TransportError:
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"the service did not start: {log_file.read_text()}")
+    raise RuntimeError(
+        f"the service did not answer /health/live within {START_CEILING_SECONDS} s: "
+        f"{log_file.read_text()}"
+    )

@@ -1,0 +1,123 @@
+"""uvicorn's httptools protocol with the bounds it lacks: the time to send a request, and the
+number of open connections.
+
+uvicorn closes an idle keep-alive connection after ``timeout_keep_alive``, but it waits forever
+for a connection that sends nothing, or half a request head, or half a body: a client holding a
+thousand such connections takes a worker past its file limit (issue 11, outside test). Here every
+request must arrive whole within ``MFA_REQUEST_READ_TIMEOUT_SECONDS`` of its first byte (or of
+the connection's opening), else it is answered 408 and the connection closed; and a worker closes
+at once any connection beyond ``MFA_MAX_CONNECTIONS``, so that it keeps the file descriptors its
+database pool, Vault client and logs need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import resource
+from dataclasses import dataclass
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from entrypoints.http.problems import PROBLEM_JSON, TYPE_PREFIX
+from entrypoints.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+FILE_DESCRIPTOR_RESERVE = 128
+"""Descriptors kept for what is not a client connection: the database pool and its overflow,
+Vault's connection pool, log files, the listening socket."""
+
+_TIMEOUT_BODY = json.dumps(
+    {
+        "type": TYPE_PREFIX + "request-timeout",
+        "title": "Request timeout",
+        "status": 408,
+        "detail": "The request did not arrive in time. Send it again.",
+    }
+).encode()
+_TIMEOUT_RESPONSE = (
+    b"HTTP/1.1 408 Request Timeout\r\n"
+    b"content-type: " + PROBLEM_JSON.encode() + b"\r\n"
+    b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n"
+    b"x-content-type-options: nosniff\r\n"
+    b"cache-control: no-store\r\n"
+    b"connection: close\r\n\r\n" + _TIMEOUT_BODY
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionLimits:
+    read_timeout_seconds: float
+    max_connections: int
+
+
+def connection_limits(settings: Settings) -> ConnectionLimits:
+    """The limits ``settings`` ask for; without ``max_connections``, the process's soft file
+    limit less :data:`FILE_DESCRIPTOR_RESERVE` (at least 16)."""
+    maximum = settings.max_connections
+    if maximum is None:
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        maximum = (
+            max(16, soft - FILE_DESCRIPTOR_RESERVE) if soft != resource.RLIM_INFINITY else 10_000
+        )
+    return ConnectionLimits(settings.request_read_timeout_seconds, maximum)
+
+
+@functools.cache
+def _limits_of_this_process() -> ConnectionLimits:
+    # uvicorn builds a protocol per connection with no way to pass it our settings, and starts
+    # worker processes that read their settings from the same MFA_* environment as serve did.
+    return connection_limits(Settings.from_environment(os.environ))
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """Answers 408 to a request that is not whole in time, and refuses connections past the cap."""
+
+    _read_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        limits = _limits_of_this_process()
+        if len(self.connections) >= limits.max_connections:
+            logger.warning("connection refused: %d connections open", len(self.connections))
+            transport.abort()
+            return
+        super().connection_made(transport)
+        self._arm_read_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_read_deadline()
+        if getattr(self, "transport", None) is not None:
+            super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_read_deadline()
+
+    def on_message_complete(self) -> None:
+        self._disarm_read_deadline()
+        super().on_message_complete()
+
+    def _arm_read_deadline(self) -> None:
+        self._disarm_read_deadline()
+        self._read_deadline = self.loop.call_later(
+            _limits_of_this_process().read_timeout_seconds, self._on_read_timeout
+        )
+
+    def _disarm_read_deadline(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _on_read_timeout(self) -> None:
+        self._read_deadline = None
+        if self.transport.is_closing():
+            return
+        response_started = self.cycle is not None and self.cycle.response_started
+        if not response_started:
+            self.transport.write(_TIMEOUT_RESPONSE)
+        logger.info("request not received in time: connection closed")
+        self.transport.close()
