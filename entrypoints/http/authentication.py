@@ -23,7 +23,10 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
-        header = connection.headers.get("authorization")
+        headers = connection.headers.getall("authorization", [])
+        if len(headers) > 1:
+            raise InvalidToken("more than one Authorization header")  # RFC 6750 section 3.1
+        header = headers[0] if headers else None
         if not header or not header[:7].lower().startswith("bearer"):
             raise MissingToken("no bearer token")
         match = _BEARER.fullmatch(header)

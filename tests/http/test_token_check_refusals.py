@@ -1,5 +1,6 @@
-"""A signed token whose subject the stores cannot hold is refused at the token check (401), on
-every route: never a 503 that looks like a database outage (issue 11, outside test)."""
+"""Tokens refused at the token check, on every route (issue 11, outside test): a signed token
+whose subject the stores cannot hold is an invalid token (401), never a 503 that looks like a
+database outage; two Authorization headers are never resolved by picking one."""
 
 from __future__ import annotations
 
@@ -75,3 +76,17 @@ async def test_a_subject_the_stores_cannot_hold_is_an_invalid_token(
     assert response.status_code == 401, response.text
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
     assert "retry-after" not in response.headers
+
+
+async def test_two_authorization_headers_are_refused_whichever_comes_first(
+    client: Client, token_for: Callable[..., str]
+) -> None:
+    valid, forged = token_for("alice"), token_for("alice")[:-4] + "AAAA"
+
+    for first, second in ((valid, forged), (forged, valid)):
+        response = await client.get(
+            "/settings/MfaSecret",
+            headers=[("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {second}")],
+        )
+        assert response.status_code == 401, response.text
+        assert 'error="invalid_token"' in response.headers["www-authenticate"]
