@@ -129,7 +129,7 @@ async def test_confirmation_retry_returns_the_activation_without_recovery_codes(
     assert again.json() == {k: v for k, v in first.json().items() if k != "recoveryCodes"}
 
 
-async def test_verify_retry_returns_the_first_answer_instead_of_a_replay_error(
+async def test_a_verify_retry_gets_no_stored_success_and_is_not_taken_for_a_guess(
     client: Client, token: str, clock: FrozenClock
 ) -> None:
     enrollment = await enroll(client, token)
@@ -139,9 +139,11 @@ async def test_verify_retry_returns_the_first_answer_instead_of_a_replay_error(
     first = await client.post("/mfa/verify", json=body, headers=_with_key(token, "verify-1"))
     again = await client.post("/mfa/verify", json=body, headers=_with_key(token, "verify-1"))
     plain_retry = await client.post("/mfa/verify", json=body, headers=bearer(token))
-    assert first.status_code == again.status_code == 200
-    assert again.json() == first.json()
+    assert first.status_code == 200
+    assert again.status_code == 409
+    assert again.json()["type"].endswith(":answer-shown-once")
     assert plain_retry.status_code == 400
+    assert plain_retry.json()["attemptsRemaining"] == 4, "the keyed retry counted nothing"
 
 
 async def test_recovery_codes_are_never_shown_twice(client: Client, token: str) -> None:
