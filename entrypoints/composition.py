@@ -15,6 +15,17 @@ import httpx
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.introspection.answer import AnswerRules
+from adapters.introspection.by_shape import JwtOrIntrospection
+from adapters.introspection.cache import IntrospectionCache
+from adapters.introspection.client import (
+    ClientCredentials,
+    ClientPrivateKey,
+    ClientSecret,
+    IntrospectionClient,
+)
+from adapters.introspection.client_key import load_client_key
+from adapters.introspection.verifier import IntrospectionTokenVerifier
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
 from adapters.jwt.verifier import JwtTokenVerifier
@@ -73,7 +84,15 @@ from application.use_cases.start_enrollment import EnrollmentSettings, StartEnro
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.http.app import HttpOptions, build_http_app
 from entrypoints.http.services import STATE_KEY, Services
-from entrypoints.settings import CipherKind, NotifierKind, Settings, VaultConfig
+from entrypoints.settings import (
+    CipherKind,
+    IntrospectionAuthMethod,
+    IntrospectionConfig,
+    NotifierKind,
+    Settings,
+    TokenMode,
+    VaultConfig,
+)
 
 logger = logging.getLogger("mfa.composition")
 
@@ -195,6 +214,59 @@ async def _stop(task: asyncio.Task[None]) -> None:
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
+    if settings.token_mode is TokenMode.INTROSPECTION:
+        return await _introspection_verifier(settings, stack)
+    jwt_verifier = await _jwt_verifier(settings, stack)
+    if settings.token_mode is TokenMode.BOTH:
+        introspection = await _introspection_verifier(settings, stack)
+        return JwtOrIntrospection(jwt=jwt_verifier, introspection=introspection)
+    return jwt_verifier
+
+
+def _introspection_config(settings: Settings) -> IntrospectionConfig:
+    if settings.introspection is None:
+        raise ValueError("MFA_INTROSPECTION_URL is not set")
+    return settings.introspection
+
+
+def introspection_credentials(config: IntrospectionConfig) -> ClientCredentials:
+    """The service's client credentials at the identity provider (reads the private key file)."""
+    client_id = config.client_id or ""
+    if config.auth_method is IntrospectionAuthMethod.PRIVATE_KEY_JWT:
+        if config.private_key_file is None:
+            raise ValueError("MFA_INTROSPECTION_PRIVATE_KEY_FILE is not set")
+        key, algorithm = load_client_key(config.private_key_file)
+        return ClientPrivateKey(client_id, key, algorithm)
+    if config.auth_method is IntrospectionAuthMethod.CLIENT_SECRET_POST:
+        return ClientSecret(client_id, config.client_secret or "", "client_secret_post")
+    return ClientSecret(client_id, config.client_secret or "", "client_secret_basic")
+
+
+async def _introspection_verifier(
+    settings: Settings, stack: AsyncExitStack
+) -> IntrospectionTokenVerifier:
+    config = _introspection_config(settings)
+    client = IntrospectionClient(
+        config.url,
+        introspection_credentials(config),
+        timeout_seconds=config.timeout_seconds,
+        ca_cert=config.ca_cert,
+    )
+    stack.push_async_callback(client.aclose)
+    return IntrospectionTokenVerifier(
+        introspector=client,
+        rules=AnswerRules(
+            issuer=settings.token_issuer,
+            audience=settings.token_audience,
+            display_name_claim=settings.account_name_claim,
+        ),
+        cache=IntrospectionCache(max_age_seconds=config.cache_seconds, now=time.time),
+        now=time.time,
+        required_scope=settings.required_scope,
+    )
+
+
+async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
     if settings.jwks_url:
         client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False))
         source: JwksFileSource | JwksUrlSource = JwksUrlSource(settings.jwks_url, client)

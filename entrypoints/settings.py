@@ -35,6 +35,23 @@ class CipherKind(StrEnum):
     VAULT = "vault"
 
 
+class TokenMode(StrEnum):
+    """How bearer tokens are checked: JWTs against the JWKS, opaque tokens by introspection, or both
+    (a JWT-shaped token locally, anything else introspected)."""
+
+    JWT = "jwt"
+    INTROSPECTION = "introspection"
+    BOTH = "both"
+
+
+class IntrospectionAuthMethod(StrEnum):
+    """How the service authenticates to the introspection endpoint (names of RFC 7591 §2)."""
+
+    CLIENT_SECRET_BASIC = "client_secret_basic"  # noqa: S105 - a method's name
+    CLIENT_SECRET_POST = "client_secret_post"  # noqa: S105 - a method's name
+    PRIVATE_KEY_JWT = "private_key_jwt"
+
+
 class SettingsError(Exception):
     """Every problem found in the environment, one per line."""
 
@@ -57,6 +74,21 @@ class VaultConfig:
     namespace: str | None = None
     ca_cert: Path | None = None
     coalesce_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IntrospectionConfig:
+    """How to reach the identity provider's RFC 7662 endpoint (``MFA_TOKEN_MODE`` introspection or
+    both). The client secret never prints itself."""
+
+    url: str
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    auth_method: IntrospectionAuthMethod = IntrospectionAuthMethod.CLIENT_SECRET_BASIC
+    private_key_file: Path | None = None
+    timeout_seconds: float = 1.5
+    cache_seconds: int = 60
+    ca_cert: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +121,8 @@ class Settings:
     db_max_overflow: int = 5
     db_pool_timeout_seconds: float = 2.0
     vault: VaultConfig | None = None
+    token_mode: TokenMode = TokenMode.JWT
+    introspection: IntrospectionConfig | None = None
     notifier: NotifierKind = NotifierKind.LOG
     notify_webhook_url: str | None = None
     notify_webhook_key: str | None = field(default=None, repr=False)
@@ -160,6 +194,8 @@ class Settings:
             db_max_overflow=reader.integer("MFA_DB_MAX_OVERFLOW", 5, 0, 200),
             db_pool_timeout_seconds=reader.number("MFA_DB_POOL_TIMEOUT_SECONDS", 2.0, 0.1, 30.0),
             vault=_vault_config(reader),
+            token_mode=reader.choice("MFA_TOKEN_MODE", TokenMode, TokenMode.JWT),
+            introspection=_introspection_config(reader),
             notifier=reader.choice("MFA_NOTIFIER", NotifierKind, NotifierKind.LOG),
             notify_webhook_url=reader.optional("MFA_NOTIFY_WEBHOOK_URL"),
             notify_webhook_key=reader.optional("MFA_NOTIFY_WEBHOOK_KEY"),
@@ -192,6 +228,7 @@ class Settings:
             found.append(
                 "MFA_NOTIFIER=webhook needs MFA_NOTIFY_WEBHOOK_URL and MFA_NOTIFY_WEBHOOK_KEY"
             )
+        found.extend(_token_mode_problems(self.token_mode, self.introspection))
         if self.jwks_url and self.jwks_file:
             found.append("set MFA_JWKS_URL or MFA_JWKS_FILE, not both")
         if self.jwks_url and not self.jwks_url.startswith(("https://", "http://127.0.0.1")):
@@ -199,7 +236,7 @@ class Settings:
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             found.append("MFA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         if self.profile is Profile.PRODUCTION:
-            if self.uses_development_issuer:
+            if self.uses_development_issuer and self.token_mode is not TokenMode.INTROSPECTION:
                 found.append(
                     "production needs MFA_JWKS_URL or MFA_JWKS_FILE of the identity provider"
                 )
@@ -249,6 +286,66 @@ def _vault_problems(vault: VaultConfig | None) -> list[str]:
     return found
 
 
+def _introspection_config(reader: _Reader) -> IntrospectionConfig | None:
+    url = reader.optional("MFA_INTROSPECTION_URL")
+    if url is None:
+        return None
+    key_file = reader.optional("MFA_INTROSPECTION_PRIVATE_KEY_FILE")
+    ca_cert = reader.optional("MFA_INTROSPECTION_CACERT")
+    default_method = (
+        IntrospectionAuthMethod.PRIVATE_KEY_JWT
+        if key_file
+        else IntrospectionAuthMethod.CLIENT_SECRET_BASIC
+    )
+    return IntrospectionConfig(
+        url=url,
+        client_id=reader.optional("MFA_INTROSPECTION_CLIENT_ID"),
+        client_secret=reader.secret("MFA_INTROSPECTION_CLIENT_SECRET"),
+        auth_method=reader.choice(
+            "MFA_INTROSPECTION_AUTH_METHOD", IntrospectionAuthMethod, default_method
+        ),
+        private_key_file=Path(key_file) if key_file else None,
+        timeout_seconds=reader.number("MFA_INTROSPECTION_TIMEOUT", 1.5, 0.1, 10.0),
+        cache_seconds=reader.integer("MFA_INTROSPECTION_CACHE_SECONDS", 60, 0, 600),
+        ca_cert=Path(ca_cert) if ca_cert else None,
+    )
+
+
+def _token_mode_problems(mode: TokenMode, introspection: IntrospectionConfig | None) -> list[str]:
+    if mode is TokenMode.JWT:
+        if introspection is not None:
+            return [
+                "MFA_INTROSPECTION_URL is set but MFA_TOKEN_MODE is jwt: "
+                "set MFA_TOKEN_MODE=introspection or both, or unset MFA_INTROSPECTION_URL"
+            ]
+        return []
+    if introspection is None:
+        return [f"MFA_TOKEN_MODE={mode} needs MFA_INTROSPECTION_URL"]
+    found = []
+    if not introspection.url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        found.append("MFA_INTROSPECTION_URL must use https (plain http only on loopback)")
+    if introspection.client_id is None:
+        found.append("token introspection needs MFA_INTROSPECTION_CLIENT_ID")
+    method = introspection.auth_method
+    if method is IntrospectionAuthMethod.PRIVATE_KEY_JWT:
+        if introspection.private_key_file is None:
+            found.append("private_key_jwt needs MFA_INTROSPECTION_PRIVATE_KEY_FILE")
+        if introspection.client_secret is not None:
+            found.append("private_key_jwt signs with a key: unset MFA_INTROSPECTION_CLIENT_SECRET")
+    else:
+        if introspection.client_secret is None:
+            found.append(
+                f"{method} needs MFA_INTROSPECTION_CLIENT_SECRET or "
+                "MFA_INTROSPECTION_CLIENT_SECRET_FILE"
+            )
+        if introspection.private_key_file is not None:
+            found.append(
+                f"MFA_INTROSPECTION_PRIVATE_KEY_FILE is set but the method is {method}: "
+                "set MFA_INTROSPECTION_AUTH_METHOD=private_key_jwt"
+            )
+    return found
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is a loopback address or ``localhost``."""
     if host == "localhost":
@@ -267,6 +364,26 @@ class _Reader:
     def optional(self, name: str) -> str | None:
         value = self._environ.get(name, "").strip()
         return value or None
+
+    def secret(self, name: str) -> str | None:
+        """``name``'s value, or the content of the file ``name_FILE`` names (one of them)."""
+        value = self.optional(name)
+        path = self.optional(f"{name}_FILE")
+        if path is None:
+            return value
+        if value is not None:
+            self.problems.append(f"set {name} or {name}_FILE, not both")
+            return value
+        try:
+            content = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            cause = getattr(error, "strerror", None) or type(error).__name__
+            self.problems.append(f"{name}_FILE {path} cannot be read: {cause}")
+            return None
+        if not content:
+            self.problems.append(f"{name}_FILE is empty")
+            return None
+        return content
 
     def text(self, name: str, default: str) -> str:
         return self.optional(name) or default
