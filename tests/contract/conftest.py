@@ -4,6 +4,11 @@ One suite, three ways to run it (each test is parametrized by ``target``):
 
 - in process, on each adapter set: ``memory`` (fakes), ``embedded`` (SQLite and the local key),
   ``production`` (Postgres and Vault), through Litestar's ``AsyncTestClient`` (an ``httpx.AsyncClient``);
+- ``introspection``: in process on the embedded adapter set with ``MFA_TOKEN_MODE=introspection``: the
+  tokens are opaque, and the service asks the identity provider's RFC 7662 endpoint (the suite's own,
+  ``IntrospectionServer``) about each, authenticated by ``private_key_jwt``. Tests that take a JWT
+  apart or serve the identity provider's keys (``JWT_ONLY_FIXTURES``) are about the JWT path and are
+  left out there;
 - ``served``: ``mfa-service serve`` started as its own process in the production profile, on a fresh
   Postgres database with the real Vault and a JWKS file of the suite's identity provider;
 - ``external``: any deployment, with ``--base-url URL --token-command 'CMD {sub}'`` (the command prints a
@@ -20,6 +25,7 @@ is left out with ``--base-url``; ``needs_injection`` (an injected clock or fault
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import shlex
 import socket
@@ -37,6 +43,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from joserfc.jwk import ECKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from schemathesis.python import asgi as schemathesis_asgi
@@ -46,19 +53,34 @@ from adapters.memory.clock import FrozenClock
 from adapters.memory.store import MemoryUnitOfWorkFactory
 from application.errors import DependencyUnavailable
 from entrypoints.composition import Overrides, create_app
-from entrypoints.settings import CipherKind, Profile, Settings, VaultConfig
+from entrypoints.settings import (
+    CipherKind,
+    IntrospectionAuthMethod,
+    IntrospectionConfig,
+    Profile,
+    Settings,
+    TokenMode,
+    VaultConfig,
+)
 from tests.conftest import SharedVault
 from tests.contract.harness import KeysByUrl, MintToken
 from tests.contract.http_server import CountingServer
 from tests.contract.leaks import SeenValues, ServiceLogs, service_lines
 from tests.contract.tokens import TokenIssuer, split_token
+from tests.support.introspection_server import IntrospectionServer
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.processes import cli, running_service
 
-IN_PROCESS = ("memory", "embedded", "production")
+INTROSPECTION = "introspection"
+IN_PROCESS = ("memory", "embedded", "production", INTROSPECTION)
 SERVED = "served"
 EXTERNAL = "external"
 DEFAULT_TARGETS = (*IN_PROCESS, SERVED)
+
+JWT_ONLY_FIXTURES = frozenset(
+    {"genuine", "keys_by_url", "unreachable_keys_client", "idp_public_jwks"}
+)
+"""Fixtures of tests about JWTs and their keys: a token taken apart, a JWKS the suite serves."""
 
 TOKEN_ISSUER = "https://idp.contract.test/"
 TOKEN_AUDIENCE = "mfa-service-contract"
@@ -72,6 +94,8 @@ MARKERS = (
     "needs_injection: needs an injected clock or fault inside the service; runs in process only",
     "needs_idp_keys: needs the identity provider's public keys; with --base-url only if --jwks-url",
     "after_suite: runs after every other contract test, to check what the whole suite left behind",
+    "jwt_only: about the JWT path only (the token's own size or structure); left out for the "
+    "introspection target, like tests that use JWT_ONLY_FIXTURES",
 )
 
 # --- options, markers, parametrization -----------------------------------------------------------
@@ -125,6 +149,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _left_out(item: pytest.Item, target: str, config: pytest.Config) -> bool:
     """Whether ``item`` needs something ``target`` cannot give (see the module's docstring)."""
+    if target == INTROSPECTION and (
+        item.get_closest_marker("jwt_only")
+        or JWT_ONLY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    ):
+        return True
     if item.get_closest_marker("needs_injection") and target not in IN_PROCESS:
         return True
     if target != EXTERNAL:
@@ -197,6 +226,33 @@ def jwks_file(identity_provider: TokenIssuer, contract_dir: Path) -> Path:
     return identity_provider.write_jwks(contract_dir / "identity-provider-jwks.json")
 
 
+INTROSPECTION_CLIENT_ID = "mfa-service-contract"
+
+
+@pytest.fixture(scope="session")
+def introspection_client_key(contract_dir: Path) -> tuple[Path, ECKey]:
+    """The service's private_key_jwt key at the identity provider: the file and the key."""
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    path = contract_dir / "introspection-client-key.json"
+    path.write_text(json.dumps(key.as_dict(private=True)), encoding="utf-8")
+    return path, key
+
+
+@pytest.fixture(scope="session")
+def introspection_endpoint(
+    introspection_client_key: tuple[Path, ECKey],
+) -> Iterator[IntrospectionServer]:
+    """The identity provider's introspection endpoint, which the ``introspection`` target asks."""
+    _, key = introspection_client_key
+    server = IntrospectionServer(
+        client_id=INTROSPECTION_CLIENT_ID,
+        client_public_key=ECKey.import_key(key.as_dict(private=False)),
+        method="private_key_jwt",
+    )
+    with server.running():
+        yield server
+
+
 # --- time --------------------------------------------------------------------------------------
 
 
@@ -251,6 +307,20 @@ def _settings(target: str, request: pytest.FixtureRequest) -> Settings:
         "required_scope": REQUIRED_SCOPE,
         "issuer": SERVICE_ISSUER,
     }
+    if target == INTROSPECTION:
+        endpoint: IntrospectionServer = request.getfixturevalue("introspection_endpoint")
+        key_file, _ = request.getfixturevalue("introspection_client_key")
+        return Settings(
+            database_url=f"sqlite+aiosqlite:///{directory / 'mfa.sqlite3'}",
+            token_mode=TokenMode.INTROSPECTION,
+            introspection=IntrospectionConfig(
+                url=endpoint.url,
+                client_id=INTROSPECTION_CLIENT_ID,
+                auth_method=IntrospectionAuthMethod.PRIVATE_KEY_JWT,
+                private_key_file=key_file,
+            ),
+            **common,
+        )
     if target == "production":
         vault: SharedVault = request.getfixturevalue("shared_vault")
         return Settings(
@@ -415,9 +485,15 @@ def mint_token(
         return from_command
 
     now = _now(request)
+    endpoint: IntrospectionServer | None = (
+        request.getfixturevalue("introspection_endpoint") if target == INTROSPECTION else None
+    )
 
     def mint(sub: str, /, **claims: object) -> str:
-        token = identity_provider.mint(sub, now(), **claims)
+        if endpoint is not None:
+            token = endpoint.issue(identity_provider.claims(sub, now(), **claims))
+        else:
+            token = identity_provider.mint(sub, now(), **claims)
         seen.add_token(token)
         return token
 

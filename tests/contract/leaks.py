@@ -29,7 +29,7 @@ class SeenValues:
 
     Values are looked up as whole words of the log text (runs of the base64url alphabet and '-'), so
     that thousands of values are checked against megabytes of logs in one pass; tokens are looked up
-    by their payload and signature segments, which any logged token contains."""
+    by their payload and signature segments, which any logged token contains (opaque ones whole)."""
 
     words: set[str] = field(default_factory=set)
     codes: set[str] = field(default_factory=set)
@@ -39,7 +39,9 @@ class SeenValues:
             self.words.add(value)
 
     def add_token(self, token: str) -> None:
-        for segment in token.split(".")[1:]:
+        segments = token.split(".")
+        # A JWT by its payload and signature; an opaque token (introspection) whole.
+        for segment in segments[1:] or segments:
             self.add_word(segment, minimum=16)
 
     def add_code(self, value: object) -> None:

@@ -330,6 +330,7 @@ async def test_a_100_kb_token_is_401(client: httpx.AsyncClient, genuine: Genuine
 
 
 @pytest.mark.needs_control
+@pytest.mark.jwt_only
 async def test_a_100_kb_token_is_401_even_under_the_identity_providers_signature(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:
