@@ -22,6 +22,7 @@ import binascii
 import hmac
 import json
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -58,9 +59,10 @@ class IntrospectionServer:
         client_secret: str | None = None,
         client_public_key: Key | None = None,
         method: str = "client_secret_basic",
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         """One registered client: ``client_secret`` for the two secret methods, or
-        ``client_public_key`` for ``private_key_jwt``."""
+        ``client_public_key`` for ``private_key_jwt``. With ``tls``, HTTPS."""
         if (method == "private_key_jwt") != (client_public_key is not None):
             raise ValueError("private_key_jwt needs client_public_key, the others client_secret")
         self.client_id = client_id
@@ -87,6 +89,9 @@ class IntrospectionServer:
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._http.daemon_threads = True
+        self._scheme = "http" if tls is None else "https"
+        if tls is not None:
+            self._http.socket = tls.wrap_socket(self._http.socket, server_side=True)
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -95,7 +100,7 @@ class IntrospectionServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{PATH}"
+        return f"{self._scheme}://127.0.0.1:{self.port}{PATH}"
 
     def issue(self, claims: Mapping[str, Any], token: str | None = None) -> str:
         """A new opaque token (or ``token``) that this server will say is active with ``claims``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -58,12 +59,14 @@ async def introspection_verifier(
     required_scope: str | None = "mfa",
     timeout_seconds: float = TIMEOUT_SECONDS,
     max_entries: int = 10_000,
+    ca_cert: Path | None = None,
 ) -> AsyncIterator[IntrospectionTokenVerifier]:
     """The verifier as the composition builds it, on ``url``."""
     client = IntrospectionClient(
         url,
         credentials or ClientSecret(CLIENT_ID, CLIENT_SECRET),
         timeout_seconds=timeout_seconds,
+        ca_cert=ca_cert,
     )
     try:
         yield IntrospectionTokenVerifier(

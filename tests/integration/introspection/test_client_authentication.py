@@ -21,6 +21,7 @@ from tests.integration.introspection.conftest import (
     introspection_verifier,
 )
 from tests.support.introspection_server import IntrospectionServer
+from tests.support.tls_certificates import issue_loopback_certificates
 
 
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
@@ -102,3 +103,22 @@ async def test_refused_client_credentials_are_a_dependency_failure_and_an_error_
     assert any("client credentials" in record.getMessage() for record in errors)
     assert token not in caplog.text
     assert "not-the-secret-zq81" not in caplog.text
+
+
+async def test_https_trusts_the_configured_ca_and_fails_closed_without_it(
+    tmp_path: Path,
+) -> None:
+    certificates = issue_loopback_certificates(tmp_path)
+    server = IntrospectionServer(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tls=certificates.server_context()
+    )
+    with server.running():
+        token = server.issue(answer_claims("alice"))
+        assert server.url.startswith("https://")
+        async with introspection_verifier(server.url, ca_cert=certificates.ca_cert) as trusting:
+            assert (await trusting.verify(token)).subject == "alice"
+        async with introspection_verifier(server.url) as untrusting:
+            with pytest.raises(DependencyUnavailable):
+                await untrusting.verify(token)
+
+    assert server.requests == 1
