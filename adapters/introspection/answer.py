@@ -2,20 +2,19 @@
 
 The rules are the JWT path's (SECURITY.md B2), applied to what the identity provider vouches for:
 ``active`` true, ``iss`` exactly ours, ``aud`` containing ours, ``exp`` present and in the future,
-``nbf``/``iat`` not in the future beyond the leeway, ``sub`` a non-empty string of at most 255
-characters; ``scope`` (RFC 7662: space-separated), ``auth_time``, ``amr`` and ``acr`` well-formed
-when present. RFC 7662 makes ``iss``, ``aud`` and ``exp`` optional; a bank's identity provider sends
-them, and an answer without them is refused rather than trusted for ever.
+``nbf``/``iat`` not in the future beyond the leeway, ``sub`` a string the stores can hold
+(``is_acceptable_subject``, as for a JWT); ``scope`` (RFC 7662: space-separated), ``auth_time``,
+``amr`` and ``acr`` well-formed when present. RFC 7662 makes ``iss``, ``aud`` and ``exp`` optional;
+a bank's identity provider sends them, and an answer without them is refused rather than trusted for
+ever.
 """
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeGuard
+from typing import Any, TypeGuard
 
-from application.ports.token_verifier import Principal
-
-MAX_SUBJECT_LENGTH: Final = 255
+from application.ports.token_verifier import Principal, is_acceptable_subject
 
 
 class Refused(Exception):
@@ -77,7 +76,7 @@ def read_answer(answer: Mapping[str, Any], rules: AnswerRules, now: float) -> Ac
 
 def _principal(answer: Mapping[str, Any], display_name_claim: str) -> Principal:
     subject = answer.get("sub")
-    if not isinstance(subject, str) or not 0 < len(subject) <= MAX_SUBJECT_LENGTH:
+    if not is_acceptable_subject(subject):
         raise Refused("token subject missing or malformed")
     auth_time = answer.get("auth_time")
     if "auth_time" in answer and not _is_numeric_date(auth_time):
