@@ -71,7 +71,13 @@ class IntrospectionTokenVerifier:
         """
         if len(token) > self._max_token_bytes or _B64TOKEN.fullmatch(token) is None:
             raise InvalidToken("malformed token")
-        outcome = await self._cache.outcome(token_key(token), lambda: self._introspect(token))
+        try:
+            outcome = await self._cache.outcome(token_key(token), lambda: self._introspect(token))
+        except DependencyUnavailable as shared:
+            # Concurrent checks of one token share one failure: each raises its own copy.
+            raise DependencyUnavailable(
+                shared.dependency, shared.retry_after, cause=shared.cause
+            ) from shared.__cause__
         if isinstance(outcome, Refusal):
             raise InvalidToken(outcome.reason)
         if self._now() >= outcome.expires_at:
@@ -89,7 +95,7 @@ class IntrospectionTokenVerifier:
                 logger.error("token introspection failed: %s", error)
             else:
                 logger.warning("token introspection unavailable: %s", error)
-            raise DependencyUnavailable(INTROSPECTION_DEPENDENCY) from error
+            raise DependencyUnavailable(INTROSPECTION_DEPENDENCY, cause=str(error)) from error
         try:
             accepted: Accepted = read_answer(answer, self._rules, self._now())
         except Refused as refused:

@@ -141,3 +141,24 @@ async def test_a_cancelled_check_does_not_cancel_the_shared_request(
 def test_the_cache_refuses_negative_ages() -> None:
     with pytest.raises(ValueError, match="negative"):
         IntrospectionCache(max_age_seconds=-1, now=time.time)
+
+
+async def test_concurrent_checks_share_one_failure_and_each_is_unavailable(
+    idp: IntrospectionServer,
+) -> None:
+    token = idp.issue(answer_claims("alice"))
+    idp.fault = Fault(status=503, body=b"down", content_type="text/plain")
+    with DelayProxy("127.0.0.1", idp.port) as proxy:
+        proxy.delay = 0.5
+        url = idp.url.replace(str(idp.port), str(proxy.port))
+        async with (
+            introspection_verifier(url, timeout_seconds=30) as verifier,
+            asyncio.timeout(HANG_GUARD_SECONDS),
+        ):
+            outcomes = await asyncio.gather(
+                *(verifier.verify(token) for _ in range(10)), return_exceptions=True
+            )
+
+    assert all(isinstance(outcome, DependencyUnavailable) for outcome in outcomes), outcomes
+    assert len({id(outcome) for outcome in outcomes}) == 10
+    assert idp.requests == 1
