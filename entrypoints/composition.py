@@ -229,7 +229,7 @@ def _introspection_config(settings: Settings) -> IntrospectionConfig:
     return settings.introspection
 
 
-def introspection_credentials(config: IntrospectionConfig) -> ClientCredentials:
+def _introspection_credentials(config: IntrospectionConfig) -> ClientCredentials:
     """The service's client credentials at the identity provider (reads the private key file)."""
     client_id = config.client_id or ""
     if config.auth_method is IntrospectionAuthMethod.PRIVATE_KEY_JWT:
@@ -248,7 +248,7 @@ async def _introspection_verifier(
     config = _introspection_config(settings)
     client = IntrospectionClient(
         config.url,
-        introspection_credentials(config),
+        _introspection_credentials(config),
         timeout_seconds=config.timeout_seconds,
         ca_cert=config.ca_cert,
     )
