@@ -4,12 +4,17 @@ import json
 from pathlib import Path
 from typing import Final
 
+from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, JWKRegistry, Key, OKPKey, RSAKey
 
 _ALGORITHM_OF_CURVE: Final = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}
 _MIN_RSA_BITS: Final = 2048
 _KEY_TYPES: Final = ("RSA", "EC", "OKP")
+SIGNING_ALGORITHMS: Final = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
+    | {"EdDSA", "Ed25519", "Ed448"}
+)
 
 
 def load_client_key(path: Path) -> tuple[Key, str]:
@@ -34,7 +39,14 @@ def load_client_key(path: Path) -> tuple[Key, str]:
         raise refused
     if isinstance(key, RSAKey) and key.public_key.key_size < _MIN_RSA_BITS:
         raise ValueError(f"{path}: an RSA client key needs at least {_MIN_RSA_BITS} bits")
-    return key, _algorithm(key)
+    algorithm = _algorithm(key)
+    if algorithm not in SIGNING_ALGORITHMS:
+        raise ValueError(f"{path}: 'alg' must be one of {sorted(SIGNING_ALGORITHMS)}")
+    try:  # a key that cannot sign with its algorithm fails here, not at every request
+        jwt.encode({"alg": algorithm}, {"probe": True}, key, algorithms=[algorithm])
+    except (JoseError, ValueError, TypeError) as error:
+        raise ValueError(f"{path}: the key cannot sign with {algorithm}") from error
+    return key, algorithm
 
 
 def _import(data: bytes) -> Key | None:

@@ -86,6 +86,21 @@ def test_a_file_without_a_private_key_is_refused_without_quoting_it(tmp_path: Pa
         assert "secret-looking" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("alg", "message"),
+    [("HS256", "'alg' must be one of"), ("none", "'alg' must be one of"), ("ES256", "cannot sign")],
+)
+def test_a_key_whose_alg_it_cannot_sign_with_is_refused_at_start_up(
+    tmp_path: Path, alg: str, message: str
+) -> None:
+    path = tmp_path / "rsa.json"
+    document = RSAKey.generate_key(2048).as_dict(private=True)
+    path.write_text(json.dumps({**document, "alg": alg}))
+
+    with pytest.raises(ValueError, match=message):
+        load_client_key(path)
+
+
 async def test_refused_client_credentials_are_a_dependency_failure_and_an_error_log(
     idp: IntrospectionServer, caplog: pytest.LogCaptureFixture
 ) -> None:
