@@ -318,6 +318,7 @@ def _settings(target: str, request: pytest.FixtureRequest) -> Settings:
                 client_id=INTROSPECTION_CLIENT_ID,
                 auth_method=IntrospectionAuthMethod.PRIVATE_KEY_JWT,
                 private_key_file=key_file,
+                timeout_seconds=10.0,  # a loaded machine; the timeout is tested elsewhere
             ),
             **common,
         )

@@ -81,13 +81,15 @@ class IntrospectionServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive: the client's pool reuses connections
+
             def do_POST(self) -> None:
                 server._handle(self)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the suite's logs are checked for leaks, not for this server's chatter."""
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._http = _Listener(("127.0.0.1", 0), Handler)
         self._http.daemon_threads = True
         self._scheme = "http" if tls is None else "https"
         if tls is not None:
@@ -128,6 +130,7 @@ class IntrospectionServer:
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         if request.path != PATH or not 0 < length <= MAX_REQUEST_BYTES:
+            request.close_connection = True  # the body was not read: the stream is out of step
             _send(request, 400, {"error": "invalid_request"})
             return
         form = _form(request.rfile.read(length))
@@ -209,6 +212,12 @@ class IntrospectionServer:
             and isinstance(exp, int)
             and now < exp <= now + 3600
         )
+
+
+class _Listener(ThreadingHTTPServer):
+    # The standard library's backlog of 5 drops connections when many checks arrive at once on a
+    # loaded machine; the client then waits for a SYN retransmission and times out.
+    request_queue_size = 128
 
 
 def _form(body: bytes) -> dict[str, str] | None:

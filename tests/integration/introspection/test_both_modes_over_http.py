@@ -53,7 +53,7 @@ async def service(tmp_path: Path, idp: IntrospectionServer) -> AsyncIterator[Ser
                 url=idp.url.replace(f":{idp.port}/", f":{proxy.port}/"),
                 client_id=CLIENT_ID,
                 client_secret=CLIENT_SECRET,
-                timeout_seconds=1.0,
+                timeout_seconds=10.0,
                 cache_seconds=0,
             ),
         )

@@ -58,6 +58,7 @@ def _environment(
         "MFA_INTROSPECTION_URL": idp.url,
         "MFA_INTROSPECTION_CLIENT_ID": CLIENT_ID,
         "MFA_INTROSPECTION_PRIVATE_KEY_FILE": str(key_file),
+        "MFA_INTROSPECTION_TIMEOUT": "10",
         "MFA_TOKEN_ISSUER": ISSUER,
         "MFA_TOKEN_AUDIENCE": AUDIENCE,
         "MFA_REQUIRED_SCOPE": "mfa",
