@@ -101,3 +101,12 @@ class EnrollmentRateLimited(ApplicationError):
 
 class AnswerNotRepeatable(ApplicationError):
     """An idempotent retry of a request whose answer was shown once (new recovery codes)."""
+
+
+class UserNotFound(ApplicationError):
+    """The service holds no authenticator, recovery code or throttle of this user."""
+
+
+class InvalidAdminRequest(ApplicationError):
+    """An agent's request is malformed: a reason or ticket out of bounds, a cursor that is not one
+    of ours, a time range the wrong way round, a page size over the bound."""

@@ -73,6 +73,17 @@ class StepUp:
             return
         raise StepUpRequired(int(self._policy.max_age.total_seconds()))
 
+    def require_second_factor(self, authentication: Authentication, now: datetime) -> None:
+        """Returns when the token shows a second factor used within ``max_age`` (its ``amr`` or
+        ``acr``); a code sent with the request does not count. The rule for helpdesk agents,
+        whose second factor lives with their identity provider, not here.
+
+        Raises:
+            StepUpRequired: it does not.
+        """
+        if not self._recent_enough(authentication, True, now):
+            raise StepUpRequired(int(self._policy.max_age.total_seconds()))
+
     def _recent_enough(
         self, authentication: Authentication, has_active_authenticator: bool, now: datetime
     ) -> bool:

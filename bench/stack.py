@@ -377,6 +377,8 @@ class ServiceConfig:
             "MFA_TOKEN_ISSUER": TOKEN_ISSUER,
             "MFA_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
             "MFA_ISSUER": SERVICE_ISSUER,
+            "MFA_ADMIN_SCOPE": "mfa-admin",
+            "MFA_PSEUDONYM_KEY": "bench-only pseudonym key, not a secret, 32+ bytes",
             "MFA_ENROLLMENTS_PER_HOUR": "1000",
             "MFA_LOG_LEVEL": "WARNING",
         }

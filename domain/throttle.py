@@ -68,6 +68,17 @@ class AttemptThrottle:
         self.lockouts += 1
         return True
 
+    @property
+    def is_locked_or_counting(self) -> bool:
+        """Whether there is anything to lift: failures counted or a block set."""
+        return self.failures > 0 or self.locked_until is not None
+
+    def lift(self) -> None:
+        """A helpdesk agent lifts the block and clears the count, after checking who the user is.
+        The back-off level stays: if guessing starts again, the next block is the longer one."""
+        self.failures = 0
+        self.locked_until = None
+
     def release(self) -> None:
         """The reserved attempt could not be checked (a dependency failed): it is given back."""
         self.failures = max(0, self.failures - 1)

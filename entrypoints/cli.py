@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from application.use_cases.rewrap_secrets import RewrapSummary
+from entrypoints.admin_cli import admin
 from entrypoints.composition import (
     development_issuer,
     migrate,
@@ -34,6 +35,9 @@ def _settings() -> Settings:
 @click.group()
 def main() -> None:
     """Authenticator-app (TOTP) second factor service. Configured by MFA_* environment variables."""
+
+
+main.add_command(admin)
 
 
 @main.command()

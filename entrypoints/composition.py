@@ -40,6 +40,7 @@ from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgr
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.clock import SystemClock
+from adapters.system.secret_file import load_or_create_secret, read_secret
 from adapters.vault.binding_check import verify_owner_binding
 from adapters.vault.client import (
     AppRoleAuth,
@@ -57,6 +58,7 @@ from adapters.vault.setup import (
     service_policy,
 )
 from adapters.vault.transit_cipher import VaultTransitCipher
+from application.agent import OperatorAtConsole, RecentSecondFactor
 from application.errors import DependencyUnavailable
 from application.idempotency import IdempotencyGuard
 from application.ports.clock import Clock
@@ -82,9 +84,11 @@ from application.use_cases.rewrap_secrets import RewrapSecrets
 from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.start_enrollment import EnrollmentSettings, StartEnrollment
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
+from entrypoints.admin_services import AdminServices
 from entrypoints.http.app import HttpOptions, build_http_app
 from entrypoints.http.services import STATE_KEY, Services
 from entrypoints.settings import (
+    MIN_PSEUDONYM_KEY_BYTES,
     CipherKind,
     IntrospectionAuthMethod,
     IntrospectionConfig,
@@ -180,6 +184,20 @@ def vault_settings(settings: Settings) -> VaultSettings:
         timeout=vault.timeout_seconds,
         ca_cert=vault.ca_cert,
     )
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """The key of erased users' pseudonyms: MFA_PSEUDONYM_KEY, else the file it names, else (in
+    development) a key the profile creates under its data folder.
+
+    Raises:
+        SecretFileError: the file is unreadable or too short.
+    """
+    if settings.pseudonym_key is not None:
+        return settings.pseudonym_key.encode("utf-8")
+    if settings.pseudonym_key_file is not None or not settings.is_development:
+        return read_secret(settings.pseudonym_key_path, MIN_PSEUDONYM_KEY_BYTES)
+    return load_or_create_secret(settings.pseudonym_key_path, MIN_PSEUDONYM_KEY_BYTES)
 
 
 async def _notifier(settings: Settings, stack: AsyncExitStack) -> Notifier:
@@ -371,6 +389,10 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             idempotency=IdempotencyGuard(unit_of_work=unit_of_work, clock=clock),
             token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
             readiness_probes=overrides.readiness_probes or tuple(probes),
+            admin=AdminServices.build(
+                unit_of_work, clock, RecentSecondFactor(step_up), pseudonym_key(settings)
+            ),
+            admin_scope=settings.admin_scope,
         )
 
 
@@ -436,3 +458,23 @@ def set_up_vault(settings: Settings) -> tuple[TransitKeyReport, str, str]:
         service_policy(vault.mount, vault.key),
         rotation_job_policy(vault.mount, vault.key),
     )
+
+
+@asynccontextmanager
+async def console_admin(settings: Settings) -> AsyncIterator[AdminServices]:
+    """The admin use cases on the configured database for an operator at the console: no token,
+    so no step-up (see ``OperatorAtConsole``); every action audited as its actor."""
+    engine = database_engine(settings)
+    try:
+        if settings.is_development:
+            await upgrade(engine)
+        else:
+            await ensure_schema_is_current(engine)
+        yield AdminServices.build(
+            SqlUnitOfWorkFactory(engine),
+            SystemClock(),
+            OperatorAtConsole(),
+            pseudonym_key(settings),
+        )
+    finally:
+        await engine.dispose()

@@ -16,6 +16,8 @@ from domain.policy import HashAlgorithm, TotpPolicy
 DEVELOPMENT_TOKEN_ISSUER = "urn:mfa-service:development-issuer"  # noqa: S105 - a name, not a secret
 DEFAULT_AUDIENCE = "mfa-service"
 DEFAULT_TOKEN_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+DEVELOPMENT_ADMIN_SCOPE = "mfa-admin"
+MIN_PSEUDONYM_KEY_BYTES = 32
 
 T = TypeVar("T")
 
@@ -135,6 +137,15 @@ class Settings:
     max_connections: int | None = None
     """Open connections per worker process; more are closed at once. None: the process's file
     limit less a reserve for the database pool, Vault and logs."""
+    admin_scope: str = DEVELOPMENT_ADMIN_SCOPE
+    pseudonym_key: str | None = field(default=None, repr=False)
+    pseudonym_key_file: Path | None = None
+
+    @property
+    def pseudonym_key_path(self) -> Path:
+        """Where the pseudonym key is read from when it is not given inline; the development
+        profile creates it there."""
+        return self.pseudonym_key_file or self.data_dir / "pseudonym.key"
 
     @property
     def is_development(self) -> bool:
@@ -209,6 +220,9 @@ class Settings:
                 if "MFA_MAX_CONNECTIONS" in environ
                 else None
             ),
+            admin_scope=reader.text("MFA_ADMIN_SCOPE", DEVELOPMENT_ADMIN_SCOPE),
+            pseudonym_key=reader.optional("MFA_PSEUDONYM_KEY"),
+            pseudonym_key_file=_optional_path(reader, "MFA_PSEUDONYM_KEY_FILE"),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:
@@ -235,7 +249,17 @@ class Settings:
             found.append("MFA_JWKS_URL must use https")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             found.append("MFA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        found.extend(self._admin_problems())
         if self.profile is Profile.PRODUCTION:
+            if "MFA_ADMIN_SCOPE" not in environ:
+                found.append(
+                    "production needs MFA_ADMIN_SCOPE, the scope of helpdesk agents' tokens"
+                )
+            if self.pseudonym_key is None and self.pseudonym_key_file is None:
+                found.append(
+                    "production needs MFA_PSEUDONYM_KEY or MFA_PSEUDONYM_KEY_FILE (the key of "
+                    "erased users' pseudonyms, at least 32 bytes)"
+                )
             if self.uses_development_issuer and self.token_mode is not TokenMode.INTROSPECTION:
                 found.append(
                     "production needs MFA_JWKS_URL or MFA_JWKS_FILE of the identity provider"
@@ -251,6 +275,26 @@ class Settings:
             if "MFA_DATABASE_URL" not in environ or not self.database_url.startswith("postgresql"):
                 found.append("production needs MFA_DATABASE_URL=postgresql+asyncpg://…")
         return found
+
+    def _admin_problems(self) -> list[str]:
+        found: list[str] = []
+        if len(self.admin_scope.split()) != 1:
+            found.append("MFA_ADMIN_SCOPE must be one scope value")
+        if self.admin_scope == self.required_scope:
+            found.append("MFA_ADMIN_SCOPE must differ from MFA_REQUIRED_SCOPE")
+        if self.pseudonym_key is not None and self.pseudonym_key_file is not None:
+            found.append("set MFA_PSEUDONYM_KEY or MFA_PSEUDONYM_KEY_FILE, not both")
+        if (
+            self.pseudonym_key is not None
+            and len(self.pseudonym_key.encode()) < MIN_PSEUDONYM_KEY_BYTES
+        ):
+            found.append(f"MFA_PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes")
+        return found
+
+
+def _optional_path(reader: _Reader, name: str) -> Path | None:
+    value = reader.optional(name)
+    return Path(value) if value else None
 
 
 def _vault_config(reader: _Reader) -> VaultConfig | None:

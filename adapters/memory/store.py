@@ -13,8 +13,16 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from adapters.memory.audit_query import newest_first
+from adapters.memory.user_data import MemoryUserDataRepository, apply_erasure
 from application.errors import ConcurrentUpdate, ThrottleBusy
-from application.ports.audit import AuditAction, AuditEvent
+from application.ports.audit import (
+    AuditAction,
+    AuditEvent,
+    AuditPosition,
+    AuditQuery,
+    RecordedAuditEvent,
+)
 from application.ports.idempotency import IdempotencyRecord, StoredOutcome
 from application.ports.notifications import Notification, PendingNotification
 from domain.enrollment import Enrollment, EnrollmentStatus
@@ -65,6 +73,8 @@ class _Staged:
     notifications: list[Notification] = field(default_factory=list)
     outbox_changes: list[tuple[int, dict[str, object]]] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyRecord | None] = field(default_factory=dict)
+    discarded_codes: list[str] = field(default_factory=list)
+    erasures: list[tuple[str, str]] = field(default_factory=list)
 
 
 class MemoryEnrollmentRepository:
@@ -170,6 +180,10 @@ class MemoryRecoveryCodeRepository:
         left = sum(1 for c in codes if c.used_at is None and c.code_hash not in used)
         return left, codes[0].generated_at
 
+    async def discard(self, user_id: str) -> int:
+        self._staged.discarded_codes.append(user_id)
+        return sum(1 for c in self._store.recovery_codes.get(user_id, []) if c.used_at is None)
+
 
 class MemoryOutbox:
     def __init__(self, store: MemoryStore, staged: _Staged) -> None:
@@ -247,6 +261,11 @@ class MemoryAuditTrail:
     async def append(self, event: AuditEvent) -> None:
         self._staged.audit.append(event)
 
+    async def page(
+        self, query: AuditQuery, after: AuditPosition | None, limit: int
+    ) -> list[RecordedAuditEvent]:
+        return newest_first(self._store.audit_events, query, after, limit)
+
 
 class MemoryUnitOfWork:
     """A transaction over :class:`MemoryStore`: all staged changes apply at commit, or none."""
@@ -264,6 +283,7 @@ class MemoryUnitOfWork:
         self.audit = MemoryAuditTrail(self._store, self._staged)
         self.outbox = MemoryOutbox(self._store, self._staged)
         self.idempotency = MemoryIdempotencyStore(self._store, self._staged)
+        self.users = MemoryUserDataRepository(self._store, self._staged)
 
     def _release_throttles(self) -> None:
         holders = self._store.throttle_holders
@@ -294,6 +314,8 @@ class MemoryUnitOfWork:
         recovery = {
             user: [copy.copy(c) for c in codes] for user, codes in store.recovery_codes.items()
         }
+        for user_id in staged.discarded_codes:
+            recovery.pop(user_id, None)
         recovery.update(staged.recovery_sets)
         for user_id, code_hash, now in staged.recovery_uses:
             code = next(c for c in recovery[user_id] if c.code_hash == code_hash)
@@ -303,7 +325,7 @@ class MemoryUnitOfWork:
         store.enrollments, store.throttles, store.recovery_codes = enrollments, throttles, recovery
         store.audit_events.extend(staged.audit)
         for notification in staged.notifications:
-            next_id = len(store.outbox) + 1
+            next_id = max((n.id for n in store.outbox), default=0) + 1
             store.outbox.append(StoredNotification(next_id, notification, notification.occurred_at))
         for user_and_key, record in staged.idempotency.items():
             if record is None:
@@ -314,6 +336,8 @@ class MemoryUnitOfWork:
             stored = next(n for n in store.outbox if n.id == notification_id)
             for name, value in changes.items():
                 setattr(stored, name, value)
+        for user_id, pseudonym in staged.erasures:
+            apply_erasure(store, user_id, pseudonym)
         self._begin()
 
 

@@ -9,7 +9,14 @@ import sqlalchemy as sa
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.tables import audit_events
 from adapters.sqlalchemy.transaction import Transaction
-from application.ports.audit import AuditAction, AuditEvent
+from application.ports.audit import (
+    AuditAction,
+    AuditEvent,
+    AuditPosition,
+    AuditQuery,
+    RecordedAuditEvent,
+    RequestContext,
+)
 
 _APPEND = sa.insert(audit_events)
 _COUNT_SINCE = sa.select(sa.func.count()).where(
@@ -35,6 +42,9 @@ class SqlAuditTrail:
             "client_address": (event.context.client_address or "")[:64] or None,
             "user_agent": (event.context.user_agent or "")[:256] or None,
             "detail": event.detail,
+            "actor": event.actor,
+            "reason": event.reason,
+            "ticket": event.ticket,
         }
         with translated_errors():
             await self._transaction.execute(_APPEND, row)
@@ -43,3 +53,64 @@ class SqlAuditTrail:
         parameters = {"user_id": user_id, "action": action.value, "since": since}
         with translated_errors():
             return int((await self._transaction.execute(_COUNT_SINCE, parameters)).scalar_one())
+
+    async def page(
+        self, query: AuditQuery, after: AuditPosition | None, limit: int
+    ) -> list[RecordedAuditEvent]:
+        statement = (
+            sa.select(audit_events)
+            .where(*_conditions(query, after))
+            .order_by(audit_events.c.occurred_at.desc(), audit_events.c.id.desc())
+            .limit(limit)
+        )
+        with translated_errors():
+            rows = (await self._transaction.execute(statement)).all()
+        return [_recorded(row) for row in rows]
+
+
+def _conditions(query: AuditQuery, after: AuditPosition | None) -> list[sa.ColumnElement[bool]]:
+    column = audit_events.c
+    found: list[sa.ColumnElement[bool]] = []
+    if query.user_id is not None:
+        found.append(column.user_id == query.user_id)
+    if query.action is not None:
+        found.append(column.action == query.action.value)
+    if query.actor is not None:
+        found.append(
+            sa.or_(
+                column.actor == query.actor,
+                sa.and_(column.actor.is_(None), column.user_id == query.actor),
+            )
+        )
+    if query.since is not None:
+        found.append(column.occurred_at >= query.since)
+    if query.until is not None:
+        found.append(column.occurred_at < query.until)
+    if after is not None:
+        found.append(
+            sa.or_(
+                column.occurred_at < after.occurred_at,
+                sa.and_(column.occurred_at == after.occurred_at, column.id < after.id),
+            )
+        )
+    return found
+
+
+def _recorded(row: sa.Row[tuple[object, ...]]) -> RecordedAuditEvent:
+    values = row._mapping
+    return RecordedAuditEvent(
+        id=int(values["id"]),
+        event=AuditEvent(
+            action=AuditAction(values["action"]),
+            user_id=values["user_id"],
+            enrollment_id=values["enrollment_id"],
+            occurred_at=values["occurred_at"],
+            context=RequestContext(
+                values["request_id"], values["client_address"], values["user_agent"]
+            ),
+            detail=values["detail"],
+            actor=values["actor"],
+            reason=values["reason"],
+            ticket=values["ticket"],
+        ),
+    )

@@ -55,3 +55,16 @@ class SqlRecoveryCodeRepository:
         with translated_errors():
             row = (await self._transaction.execute(_REMAINING, {"user_id": user_id})).one()
         return int(row[0] or 0), row[1]
+
+    async def discard(self, user_id: str) -> int:
+        with translated_errors():
+            unused = await self._transaction.execute(
+                sa.select(sa.func.count()).where(
+                    recovery_codes.c.user_id == user_id, recovery_codes.c.used_at.is_(None)
+                )
+            )
+            count = int(unused.scalar_one())
+            await self._transaction.execute(
+                sa.delete(recovery_codes).where(recovery_codes.c.user_id == user_id)
+            )
+        return count

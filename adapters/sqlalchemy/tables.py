@@ -97,7 +97,12 @@ audit_events = sa.Table(
     sa.Column("client_address", sa.String(64), nullable=True),
     sa.Column("user_agent", sa.String(256), nullable=True),
     sa.Column("detail", sa.String(64), nullable=True),
+    sa.Column("actor", sa.String(255), nullable=True),
+    sa.Column("reason", sa.String(500), nullable=True),
+    sa.Column("ticket", sa.String(64), nullable=True),
     sa.Index("ix_audit_events_user_id_occurred_at", "user_id", "occurred_at"),
+    sa.Index("ix_audit_events_occurred_at_id", "occurred_at", "id"),
+    sa.Index("ix_audit_events_actor_occurred_at", "actor", "occurred_at"),
 )
 
 user_throttles = sa.Table(

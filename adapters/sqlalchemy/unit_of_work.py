@@ -15,6 +15,7 @@ from adapters.sqlalchemy.outbox import SqlOutbox
 from adapters.sqlalchemy.recovery_code_repository import SqlRecoveryCodeRepository
 from adapters.sqlalchemy.throttle_repository import SqlThrottleRepository
 from adapters.sqlalchemy.transaction import Transaction
+from adapters.sqlalchemy.user_data import SqlUserDataRepository
 from application.errors import DependencyUnavailable
 
 
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
     recovery_codes: SqlRecoveryCodeRepository
     outbox: SqlOutbox
     idempotency: SqlIdempotencyStore
+    users: SqlUserDataRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._transaction = Transaction(engine)
@@ -40,6 +42,7 @@ class SqlUnitOfWork:
         self.recovery_codes = SqlRecoveryCodeRepository(transaction)
         self.outbox = SqlOutbox(transaction)
         self.idempotency = SqlIdempotencyStore(transaction)
+        self.users = SqlUserDataRepository(transaction)
         return self
 
     async def __aexit__(

@@ -23,6 +23,14 @@ class AuditAction(StrEnum):
     AUTHENTICATOR_REVOKED = "authenticator.revoked"
     ENROLLMENT_CANCELLED = "enrollment.cancelled"
     STEP_UP_REFUSED = "step_up.refused"
+    ADMIN_VIEWED_USER = "admin.user_viewed"
+    ADMIN_REVOKED = "admin.authenticator_revoked"
+    ADMIN_CANCELLED = "admin.enrollment_cancelled"
+    ADMIN_RESET = "admin.factors_reset"
+    ADMIN_UNLOCKED = "admin.unlocked"
+    ADMIN_ERASED = "admin.user_erased"
+    ADMIN_READ_AUDIT = "admin.audit_read"
+    ADMIN_EXPORTED_AUDIT = "admin.audit_exported"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,44 @@ class AuditEvent:
     context: RequestContext
     detail: str | None = None
     """A short non-secret note, e.g. a lockout's length."""
+    actor: str | None = None
+    """Who acted when it was not the user: a helpdesk agent's subject, or ``cli:<os user>``."""
+    reason: str | None = None
+    """Why an agent acted, in their words."""
+    ticket: str | None = None
+    """The agent's ticket reference."""
+
+
+EVERY_USER = "*"
+"""The ``user_id`` of an event about no one user (an agent reading the whole trail)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedAuditEvent:
+    """An event as stored, with the id the trail gave it (ascending in insertion order)."""
+
+    id: int
+    event: AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPosition:
+    """Where a page of the trail ended: newest first, ordered by time and then id."""
+
+    occurred_at: datetime
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    """Which events to read; every field left None matches all. ``since`` is inclusive,
+    ``until`` exclusive. ``actor`` matches the agent, or the user for their own actions."""
+
+    user_id: str | None = None
+    action: AuditAction | None = None
+    actor: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 class AuditTrail(Protocol):
@@ -56,4 +102,12 @@ class AuditTrail(Protocol):
 
     async def count_since(self, user_id: str, action: AuditAction, since: datetime) -> int:
         """How many ``action`` events of ``user_id`` were recorded at or after ``since``."""
+        ...
+
+    async def page(
+        self, query: AuditQuery, after: AuditPosition | None, limit: int
+    ) -> list[RecordedAuditEvent]:
+        """Up to ``limit`` committed events matching ``query``, newest first (by time, then id),
+        strictly after ``after`` in that order: a keyset, so that events added meanwhile never
+        shift a later page."""
         ...

@@ -12,6 +12,8 @@ class NotificationKind(StrEnum):
     AUTHENTICATOR_REMOVED = "authenticator.removed"
     LOCKED_OUT = "user.locked_out"
     RECOVERY_CODES_REGENERATED = "recovery_codes.regenerated"
+    FACTORS_RESET = "user.factors_reset"
+    UNLOCKED = "user.unlocked"
 
 
 @dataclass(frozen=True, slots=True)

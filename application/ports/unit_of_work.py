@@ -6,6 +6,7 @@ from uuid import UUID
 from application.ports.audit import AuditTrail
 from application.ports.idempotency import IdempotencyStore
 from application.ports.notifications import Outbox
+from application.ports.user_data import UserDataRepository
 from domain.enrollment import Enrollment
 from domain.throttle import AttemptThrottle
 
@@ -121,6 +122,10 @@ class RecoveryCodeRepository(Protocol):
         """How many unused codes the user has, and when the set was generated (None if never)."""
         ...
 
+    async def discard(self, user_id: str) -> int:
+        """Voids every code of the user, used or not; returns how many unused ones there were."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over the repositories. Leaving the block without ``commit`` rolls back."""
@@ -142,6 +147,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def users(self) -> UserDataRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -6,15 +6,24 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
+from entrypoints.http.admin_access import ADMIN_TOKEN, require_admin_scope
 from entrypoints.http.allow_header import allow_every_method
 from entrypoints.http.authentication import bearer_authentication
 from entrypoints.http.client_disconnect import client_disconnect_middleware
+from entrypoints.http.controllers.admin_audit import export_audit_trail, read_audit_trail
+from entrypoints.http.controllers.admin_users import (
+    erase_user,
+    reset_user_factors,
+    revoke_user_authenticator,
+    show_user_factors,
+    unlock_user,
+)
 from entrypoints.http.controllers.authenticators import (
     get_authenticator,
     list_authenticators,
@@ -41,6 +50,25 @@ class HttpOptions:
     cors_origins: Sequence[str] = ()
 
 
+def admin_router() -> Router:
+    """The helpdesk's and compliance's routes, under /admin, for tokens with the admin scope."""
+    return Router(
+        "/admin",
+        route_handlers=[
+            show_user_factors,
+            revoke_user_authenticator,
+            reset_user_factors,
+            unlock_user,
+            erase_user,
+            read_audit_trail,
+            export_audit_trail,
+        ],
+        guards=[require_admin_scope],
+        tags=["Admin"],
+        security=ADMIN_TOKEN,
+    )
+
+
 def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
     """The app. ``lifespan`` builds the services (see ``entrypoints.composition``)."""
     return Litestar(
@@ -57,6 +85,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             live,
             ready,
             metrics,
+            admin_router(),
         ],
         lifespan=[lifespan],
         middleware=[
@@ -78,7 +107,17 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             render_plugins=[ScalarRenderPlugin()],
             components=Components(
                 security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", bearer_format="JWT"
+                    ),
+                    "AdminBearerToken": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="A helpdesk agent's access token: it carries the admin scope "
+                        "(MFA_ADMIN_SCOPE), and for changes shows the agent's own second factor "
+                        "used recently (auth_time, amr or acr; RFC 9470).",
+                    ),
                 }
             ),
         ),

@@ -22,6 +22,7 @@ from application.errors import (
     EnrollmentNotFound,
     EnrollmentRateLimited,
     InsufficientScope,
+    InvalidAdminRequest,
     InvalidToken,
     MissingToken,
     NoActiveAuthenticator,
@@ -30,6 +31,7 @@ from application.errors import (
     StoreRefusedValue,
     ThrottleBusy,
     TooManyAuthenticators,
+    UserNotFound,
 )
 from application.idempotency import IdempotencyKeyReused, IdempotentRequestInFlight
 from domain.errors import (
@@ -142,6 +144,13 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "Too many authenticators were set up recently. Wait for the time in Retry-After.",
     ),
     StepAlreadyUsed: INVALID_CODE,
+    InvalidAdminRequest: ProblemType(HTTPStatus.BAD_REQUEST, "invalid-request", "Invalid request"),
+    UserNotFound: ProblemType(
+        HTTPStatus.NOT_FOUND,
+        "user-not-found",
+        "Not found",
+        "The service holds nothing of this user.",
+    ),
     EnrollmentNotFound: ProblemType(
         HTTPStatus.NOT_FOUND, "enrollment-not-found", "Not found", "No such authenticator."
     ),

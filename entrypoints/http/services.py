@@ -21,6 +21,7 @@ from application.use_cases.revoke_authenticator import RevokeAuthenticator
 from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.start_enrollment import StartEnrollment
 from application.use_cases.verify_code import VerifyCode
+from entrypoints.admin_services import AdminServices
 
 STATE_KEY = "services"
 
@@ -42,6 +43,8 @@ class Services:
     idempotency: IdempotencyGuard
     token_verifier: TokenVerifier
     readiness_probes: tuple[ReadinessProbe, ...]
+    admin: AdminServices
+    admin_scope: str
 
 
 def services_of(app: Litestar) -> Services:

@@ -19,7 +19,10 @@ deployment's. Tests that need more than HTTP are marked and deselected where it 
 ``needs_control`` (token claims chosen by the test, a JWKS endpoint the suite serves, service settings)
 is left out with ``--base-url``; ``needs_injection`` (an injected clock or fault) runs in process only;
 ``needs_idp_keys`` (the identity provider's public keys) runs with ``--base-url`` only when
-``--jwks-url`` is given.
+``--jwks-url`` is given; ``needs_database`` (a look into the service's own database) runs on the
+targets with one the suite made: embedded, production and served.
+
+Every target but ``external`` delivers its notifications to the suite's webhook receiver.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, ExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -43,6 +46,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from joserfc.jwk import ECKey
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -51,12 +55,14 @@ from schemathesis.python import asgi as schemathesis_asgi
 import entrypoints.composition as composition
 from adapters.memory.clock import FrozenClock
 from adapters.memory.store import MemoryUnitOfWorkFactory
+from adapters.sqlalchemy.engine import create_engine
 from application.errors import DependencyUnavailable
 from entrypoints.composition import Overrides, create_app
 from entrypoints.settings import (
     CipherKind,
     IntrospectionAuthMethod,
     IntrospectionConfig,
+    NotifierKind,
     Profile,
     Settings,
     TokenMode,
@@ -67,6 +73,7 @@ from tests.contract.harness import KeysByUrl, MintToken
 from tests.contract.http_server import CountingServer
 from tests.contract.leaks import SeenValues, ServiceLogs, service_lines
 from tests.contract.tokens import TokenIssuer, split_token
+from tests.contract.webhook_receiver import WebhookReceiver
 from tests.support.introspection_server import IntrospectionServer
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.processes import cli, running_service
@@ -86,6 +93,10 @@ TOKEN_ISSUER = "https://idp.contract.test/"
 TOKEN_AUDIENCE = "mfa-service-contract"
 REQUIRED_SCOPE = "mfa"
 SERVICE_ISSUER = "Contract Bank"
+ADMIN_SCOPE = "mfa-admin"
+PSEUDONYM_KEY = "contract-suite pseudonym key: not a secret, 32 bytes and more"
+WEBHOOK_KEY = "contract-suite webhook key"
+NOTIFY_INTERVAL_SECONDS = 0.2
 REQUEST_TIMEOUT_SECONDS = 30.0
 
 MARKERS = (
@@ -96,6 +107,7 @@ MARKERS = (
     "after_suite: runs after every other contract test, to check what the whole suite left behind",
     "jwt_only: about the JWT path only (the token's own size or structure); left out for the "
     "introspection target, like tests that use JWT_ONLY_FIXTURES",
+    "needs_database: looks into the service's database; embedded, production and served only",
 )
 
 # --- options, markers, parametrization -----------------------------------------------------------
@@ -155,6 +167,8 @@ def _left_out(item: pytest.Item, target: str, config: pytest.Config) -> bool:
     ):
         return True
     if item.get_closest_marker("needs_injection") and target not in IN_PROCESS:
+        return True
+    if item.get_closest_marker("needs_database") and target in ("memory", EXTERNAL):
         return True
     if target != EXTERNAL:
         return False
@@ -253,6 +267,13 @@ def introspection_endpoint(
         yield server
 
 
+@pytest.fixture(scope="session")
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """Where every target but ``external`` delivers its notifications."""
+    with WebhookReceiver(WEBHOOK_KEY.encode()).running() as receiver:
+        yield receiver
+
+
 # --- time --------------------------------------------------------------------------------------
 
 
@@ -306,6 +327,11 @@ def _settings(target: str, request: pytest.FixtureRequest) -> Settings:
         "token_audience": TOKEN_AUDIENCE,
         "required_scope": REQUIRED_SCOPE,
         "issuer": SERVICE_ISSUER,
+        "admin_scope": ADMIN_SCOPE,
+        "notifier": NotifierKind.WEBHOOK,
+        "notify_webhook_url": request.getfixturevalue("webhook_receiver").url,
+        "notify_webhook_key": WEBHOOK_KEY,
+        "notify_interval_seconds": NOTIFY_INTERVAL_SECONDS,
     }
     if target == INTROSPECTION:
         endpoint: IntrospectionServer = request.getfixturevalue("introspection_endpoint")
@@ -329,6 +355,7 @@ def _settings(target: str, request: pytest.FixtureRequest) -> Settings:
             database_url=str(request.getfixturevalue("postgres_url")),
             cipher=CipherKind.VAULT,
             vault=VaultConfig(addr=vault.server.addr, token=vault.service_token),
+            pseudonym_key=PSEUDONYM_KEY,
             **common,
         )
     return Settings(database_url=f"sqlite+aiosqlite:///{directory / 'mfa.sqlite3'}", **common)
@@ -377,7 +404,7 @@ class ServedService:
 
 
 def _production_environment(
-    database_url: str, vault: SharedVault, directory: Path
+    database_url: str, vault: SharedVault, directory: Path, webhook: WebhookReceiver
 ) -> dict[str, str]:
     """The environment of a production deployment (README "Configuration")."""
     return {
@@ -391,6 +418,12 @@ def _production_environment(
         "MFA_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
         "MFA_REQUIRED_SCOPE": REQUIRED_SCOPE,
         "MFA_ISSUER": SERVICE_ISSUER,
+        "MFA_ADMIN_SCOPE": ADMIN_SCOPE,
+        "MFA_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "MFA_NOTIFIER": "webhook",
+        "MFA_NOTIFY_WEBHOOK_URL": webhook.url,
+        "MFA_NOTIFY_WEBHOOK_KEY": WEBHOOK_KEY,
+        "MFA_NOTIFY_INTERVAL_SECONDS": str(NOTIFY_INTERVAL_SECONDS),
         "MFA_LOG_LEVEL": "DEBUG",
     }
 
@@ -401,6 +434,7 @@ def served_service(
     shared_vault: SharedVault,
     jwks_file: Path,
     service_logs: ServiceLogs,
+    webhook_receiver: WebhookReceiver,
 ) -> Iterator[ServedService]:
     """``mfa-service serve`` in the production profile, on a fresh database migrated with
     ``mfa-service migrate``, as an operator would run it. One worker: with ``--workers 2`` uvicorn
@@ -412,7 +446,7 @@ def served_service(
         except PostgresUnavailable as error:
             pytest.fail(str(error), pytrace=False)
         environment = {
-            **_production_environment(database_url, shared_vault, directory),
+            **_production_environment(database_url, shared_vault, directory, webhook_receiver),
             "MFA_JWKS_FILE": str(jwks_file),
         }
         migrated = cli(["migrate"], environment)
@@ -464,6 +498,50 @@ async def client(
         app = _in_process_app(target, settings, request, monkeypatch)
         async with _in_process_client(app, seen) as local:
             yield local
+
+
+@pytest.fixture
+def find_in_database(
+    target: str, request: pytest.FixtureRequest
+) -> Callable[[str], Awaitable[list[str]]]:
+    """``find_in_database(text)``: every ``table.column`` of the service's database (every table,
+    every column read as text) where a value contains ``text``."""
+    if target == SERVED:
+        url = request.getfixturevalue("served_service").environment["MFA_DATABASE_URL"]
+    elif target in IN_PROCESS and target != "memory":
+        url = _settings(target, request).database_url
+    else:
+        pytest.fail(f"no database to look into; mark the test needs_database ({target})")
+
+    async def find(text: str) -> list[str]:
+        return await _columns_holding(url, text)
+
+    return find
+
+
+async def _columns_holding(url: str, text: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {
+                    table: [column["name"] for column in sa.inspect(sync).get_columns(table)]
+                    for table in sa.inspect(sync).get_table_names()
+                }
+            )
+            found = []
+            for table, names in columns.items():
+                for name in names:
+                    hits = await connection.execute(
+                        sa.select(sa.func.count())
+                        .select_from(sa.table(table))
+                        .where(sa.cast(sa.column(name), sa.Text).contains(text, autoescape=True))
+                    )
+                    if hits.scalar_one():
+                        found.append(f"{table}.{name}")
+            return found
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -13,6 +13,9 @@ from tests.contract.tokens import TokenIssuer
 
 MintToken = Callable[..., str]
 """``mint_token(sub, **claims)``: a bearer token the service trusts (see the fixture)."""
+
+FindInDatabase = Callable[[str], Awaitable[list[str]]]
+"""``await find_in_database(text)``: every ``table.column`` of the service's database holding it."""
 
 
 class Clock(Protocol):

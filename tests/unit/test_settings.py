@@ -16,6 +16,8 @@ PRODUCTION = {
     "MFA_TOKEN_ISSUER": "https://idp.bank.example",
     "MFA_TOKEN_AUDIENCE": "mfa-service",
     "MFA_ISSUER": "Example Bank",
+    "MFA_ADMIN_SCOPE": "mfa-helpdesk",
+    "MFA_PSEUDONYM_KEY_FILE": "/run/secrets/mfa-pseudonym-key",
 }
 
 

@@ -1,0 +1,84 @@
+"""Who acts on a customer's data from the helpdesk or the console, and what they must show."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from application.errors import InvalidAdminRequest
+from application.step_up import Authentication, StepUp
+
+MAX_REASON_CHARACTERS = 500
+MAX_TICKET_CHARACTERS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """A helpdesk agent (their token's subject and authentication) or an operator at the console
+    (``cli:<os user>``, no token)."""
+
+    subject: str
+    authentication: Authentication | None = None
+
+
+class AgentCheck(Protocol):
+    """Decides whether an agent may change a customer's factors."""
+
+    def require(self, agent: Agent, now: datetime) -> None:
+        """Returns when the agent may.
+
+        Raises:
+            StepUpRequired: the agent's own recent second factor is missing (RFC 9470).
+        """
+        ...
+
+
+class RecentSecondFactor:
+    """An agent over HTTP: their token must show a second factor used within the step-up's
+    ``max_age``, the same rule as a customer's sensitive changes (RFC 9470)."""
+
+    def __init__(self, step_up: StepUp) -> None:
+        self._step_up = step_up
+
+    def require(self, agent: Agent, now: datetime) -> None:
+        if agent.authentication is None:
+            self._step_up.require_second_factor(Authentication(auth_time=None), now)
+            return
+        self._step_up.require_second_factor(agent.authentication, now)
+
+
+class OperatorAtConsole:
+    """Break-glass use of the CLI: whoever runs it holds the database and Vault credentials
+    already, so no token can add to that. Every action is still audited as ``cli:<os user>``."""
+
+    def require(self, agent: Agent, now: datetime) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminNote:
+    """Why an agent acted (required) and their ticket (optional); both go to the audit trail."""
+
+    reason: str
+    ticket: str | None = None
+
+    def __post_init__(self) -> None:
+        reason = self.reason.strip()
+        if not reason or len(self.reason) > MAX_REASON_CHARACTERS or not _printable(self.reason):
+            raise InvalidAdminRequest(
+                f"reason must be 1 to {MAX_REASON_CHARACTERS} printable characters"
+            )
+        if self.ticket is not None and (
+            not self.ticket.strip()
+            or len(self.ticket) > MAX_TICKET_CHARACTERS
+            or not _printable(self.ticket)
+        ):
+            raise InvalidAdminRequest(
+                f"ticket must be 1 to {MAX_TICKET_CHARACTERS} printable characters"
+            )
+
+
+def _printable(text: str) -> bool:
+    return not any(unicodedata.category(character)[0] == "C" for character in text)

@@ -1,0 +1,81 @@
+"""ReadAuditTrail: one page of the audit trail for the helpdesk and compliance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.agent import Agent
+from application.errors import InvalidAdminRequest
+from application.ports.audit import (
+    EVERY_USER,
+    AuditAction,
+    AuditEvent,
+    AuditPosition,
+    AuditQuery,
+    RecordedAuditEvent,
+    RequestContext,
+)
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    events: list[RecordedAuditEvent]
+    next: AuditPosition | None
+    """Where the next page starts; None on the last page."""
+
+
+def check_query(query: AuditQuery) -> None:
+    """Raises InvalidAdminRequest for a time range the wrong way round (or empty)."""
+    if query.since is not None and query.until is not None and query.since >= query.until:
+        raise InvalidAdminRequest("since must be earlier than until")
+
+
+def position_of(recorded: RecordedAuditEvent) -> AuditPosition:
+    return AuditPosition(recorded.event.occurred_at, recorded.id)
+
+
+class ReadAuditTrail:
+    """Up to ``limit`` events matching the query, newest first, from ``after`` on (keyset
+    pagination: events recorded meanwhile never shift a page). The reading is audited, after it
+    is read, with the agent as actor.
+
+    Raises:
+        InvalidAdminRequest: ``limit`` outside 1 to 200, or ``since`` not before ``until``.
+    """
+
+    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+
+    async def __call__(
+        self,
+        agent: Agent,
+        query: AuditQuery,
+        after: AuditPosition | None,
+        limit: int,
+        context: RequestContext,
+    ) -> AuditPage:
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidAdminRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        check_query(query)
+        now = self._clock.now()
+        async with self._unit_of_work() as uow:
+            found = await uow.audit.page(query, after, limit + 1)
+            await uow.audit.append(
+                AuditEvent(
+                    AuditAction.ADMIN_READ_AUDIT,
+                    query.user_id or EVERY_USER,
+                    None,
+                    now,
+                    context,
+                    actor=agent.subject,
+                )
+            )
+            await uow.commit()
+        events = found[:limit]
+        more = len(found) > limit
+        return AuditPage(events, position_of(events[-1]) if more else None)

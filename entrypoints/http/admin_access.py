@@ -1,0 +1,42 @@
+"""Who may call the admin routes: tokens with the admin scope (``MFA_ADMIN_SCOPE``), as agents."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import PathParameter
+
+from application.agent import Agent
+from application.errors import InsufficientScope
+from application.ports.token_verifier import Principal
+from application.step_up import Authentication
+from entrypoints.http.services import services_of
+
+ADMIN_TOKEN: list[dict[str, list[str]]] = [{"AdminBearerToken": []}]
+"""``security=`` of the admin routes."""
+
+UserIdPath = PathParameter(
+    min_length=1, max_length=255, description="The customer: their token's subject."
+)
+
+
+async def require_admin_scope(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Raises InsufficientScope (403) unless the token carries the admin scope."""
+    principal = cast("Principal", connection.user)
+    if services_of(connection.app).admin_scope not in principal.scopes:
+        raise InsufficientScope("the token lacks the admin scope")
+
+
+def agent_of(request: Request[Principal, Any, Any]) -> Agent:
+    """The agent, with what their token shows of their own authentication (never a code sent
+    with the request: the agent's second factor lives with their identity provider)."""
+    principal = request.user
+    return Agent(
+        principal.subject,
+        Authentication(auth_time=principal.auth_time, amr=principal.amr, acr=principal.acr),
+    )

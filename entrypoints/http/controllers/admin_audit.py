@@ -1,0 +1,151 @@
+"""The audit trail for the helpdesk and compliance: pages, and a JSON Lines export for a SIEM."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, get
+from litestar.params import QueryParameter
+from litestar.response import Stream
+
+from application.errors import InvalidAdminRequest
+from application.ports.audit import AuditAction, AuditQuery, RecordedAuditEvent
+from application.ports.token_verifier import Principal
+from application.use_cases.read_audit_trail import MAX_PAGE_SIZE
+from entrypoints.audit_cursor import MAX_CURSOR_CHARACTERS, decode_cursor, encode_cursor
+from entrypoints.http.admin_access import agent_of
+from entrypoints.http.admin_schemas import AuditEventResponse, AuditPageResponse
+from entrypoints.http.openapi_responses import problem_responses
+from entrypoints.http.request_context import request_context
+from entrypoints.http.services import services_of
+
+AuthenticatedRequest = Request[Principal, None, Any]
+JSON_LINES = "application/jsonl"
+
+UserIdFilter = Annotated[
+    str | None,
+    QueryParameter(name="userId", min_length=1, max_length=255, description="Events of this user."),
+]
+ActionFilter = Annotated[
+    AuditAction | None, QueryParameter(name="action", description="Events of this kind.")
+]
+ActorFilter = Annotated[
+    str | None,
+    QueryParameter(
+        name="actor",
+        min_length=1,
+        max_length=255,
+        description="Events by this agent (or by this user, for their own actions).",
+    ),
+]
+Since = Annotated[
+    datetime | None,
+    QueryParameter(name="since", description="RFC 3339 time with offset; events at or after it."),
+]
+Until = Annotated[
+    datetime | None,
+    QueryParameter(name="until", description="RFC 3339 time with offset; events before it."),
+]
+
+
+def _query(
+    user_id: str | None,
+    action: AuditAction | None,
+    actor: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AuditQuery:
+    for moment in (since, until):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidAdminRequest("since and until need a time zone offset (e.g. Z)")
+    return AuditQuery(user_id=user_id, action=action, actor=actor, since=since, until=until)
+
+
+def audit_event_response(recorded: RecordedAuditEvent) -> AuditEventResponse:
+    event = recorded.event
+    return AuditEventResponse(
+        id=recorded.id,
+        action=event.action.value,
+        user_id=event.user_id,
+        actor=event.actor or event.user_id,
+        enrollment_id=str(event.enrollment_id) if event.enrollment_id else None,
+        occurred_at=event.occurred_at,
+        request_id=event.context.request_id,
+        client_address=event.context.client_address,
+        user_agent=event.context.user_agent,
+        detail=event.detail,
+        reason=event.reason,
+        ticket=event.ticket,
+    )
+
+
+@get(
+    "/audit",
+    summary="The audit trail, newest first",
+    description="One page of events matching every filter given. The answer's cursor, passed "
+    "back as ?cursor=, gives the next page; events recorded meanwhile never shift a page. The "
+    "reading is audited with the agent as actor.",
+    responses=problem_responses(400, 401, 403, 500, 503),
+)
+async def read_audit_trail(
+    request: AuthenticatedRequest,
+    user_id: UserIdFilter = None,
+    action: ActionFilter = None,
+    actor: ActorFilter = None,
+    since: Since = None,
+    until: Until = None,
+    limit: Annotated[
+        int, QueryParameter(name="limit", ge=1, le=MAX_PAGE_SIZE, description="Page size.")
+    ] = 50,
+    cursor: Annotated[
+        str | None,
+        QueryParameter(
+            name="cursor",
+            min_length=1,
+            max_length=MAX_CURSOR_CHARACTERS,
+            description="The cursor of the previous answer.",
+        ),
+    ] = None,
+) -> AuditPageResponse:
+    query = _query(user_id, action, actor, since, until)
+    after = decode_cursor(cursor) if cursor is not None else None
+    page = await services_of(request.app).admin.read_audit_trail(
+        agent_of(request), query, after, limit, request_context(request)
+    )
+    return AuditPageResponse(
+        events=[audit_event_response(recorded) for recorded in page.events],
+        cursor=encode_cursor(page.next) if page.next is not None else None,
+    )
+
+
+@get(
+    "/audit/export",
+    summary="The audit trail as JSON Lines, for a SIEM",
+    description="Every event matching the filters, newest first, one JSON object a line (the "
+    "fields of /admin/audit's events), streamed as it is read in batches. A failure after the "
+    "first line ends the stream early, without its last chunk. The export is audited.",
+    response_description="JSON Lines (application/jsonl)",
+    media_type=JSON_LINES,
+    responses=problem_responses(400, 401, 403, 500, 503),
+)
+async def export_audit_trail(
+    request: AuthenticatedRequest,
+    user_id: UserIdFilter = None,
+    action: ActionFilter = None,
+    actor: ActorFilter = None,
+    since: Since = None,
+    until: Until = None,
+) -> Stream:
+    batches = await services_of(request.app).admin.export_audit_trail(
+        agent_of(request), _query(user_id, action, actor, since, until), request_context(request)
+    )
+    return Stream(_json_lines(batches), media_type=JSON_LINES)
+
+
+async def _json_lines(batches: AsyncIterator[list[RecordedAuditEvent]]) -> AsyncIterator[bytes]:
+    encoder = msgspec.json.Encoder()
+    async for batch in batches:
+        yield b"".join(encoder.encode(audit_event_response(recorded)) + b"\n" for recorded in batch)
