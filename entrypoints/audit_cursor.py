@@ -36,9 +36,10 @@ def decode_cursor(cursor: str) -> AuditPosition:
             raise ValueError
         occurred_at = _EPOCH + timedelta(microseconds=int(match.group(1)))
         event_id = int(match.group(2))
-        if event_id > _LARGEST_ID:
+        position = AuditPosition(occurred_at, event_id)
+        if event_id > _LARGEST_ID or encode_cursor(position) != cursor:
             raise ValueError
-        return AuditPosition(occurred_at, event_id)
+        return position
     except (ValueError, UnicodeError, binascii.Error, OverflowError):
         raise InvalidAdminRequest("cursor is not one this service gave") from None
 

@@ -152,6 +152,7 @@ async def _rewrap(settings: Settings, batch_size: int) -> None:
 @click.option("--amr", multiple=True, help="An authentication method reference; repeatable.")
 @click.option("--acr", help="The authentication context class reached.")
 @click.option("--name", "display_name", help="The account name shown in authenticator apps.")
+@click.option("--scope", help="Space-separated scopes, e.g. 'mfa-admin' for a helpdesk agent.")
 def dev_token(
     subject: str,
     ttl: int,
@@ -159,6 +160,7 @@ def dev_token(
     amr: tuple[str, ...],
     acr: str | None,
     display_name: str | None,
+    scope: str | None = None,
 ) -> None:
     """Print an access token from the development issuer (development profile only)."""
     settings = _settings()
@@ -178,6 +180,7 @@ def dev_token(
         now=now,
         auth_time=auth_time,
         amr=amr or None,
+        scope=scope,
         extra_claims=extra or None,
     )
     sys.stdout.write(token + "\n")

@@ -251,7 +251,7 @@ class Settings:
             found.append("MFA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
         found.extend(self._admin_problems())
         if self.profile is Profile.PRODUCTION:
-            if "MFA_ADMIN_SCOPE" not in environ:
+            if not environ.get("MFA_ADMIN_SCOPE", "").strip():
                 found.append(
                     "production needs MFA_ADMIN_SCOPE, the scope of helpdesk agents' tokens"
                 )

@@ -249,3 +249,28 @@ async def test_a_bad_reason_is_400_and_changes_nothing(
     assert [a["id"] for a in listed.json()] == [active.id]
     events = await audit_of(client, token, userId=subject)
     assert not [e for e in events if e["action"].startswith("admin.")]
+
+
+async def test_the_openapi_document_gives_the_admin_routes_their_own_tag_and_scheme(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    admin = {path: ops for path, ops in document["paths"].items() if path.startswith("/admin/")}
+    assert set(admin) == {
+        "/admin/users/{user_id}/authenticators",
+        "/admin/users/{user_id}/authenticators/{enrollment_id}",
+        "/admin/users/{user_id}/reset",
+        "/admin/users/{user_id}/unlock",
+        "/admin/users/{user_id}",
+        "/admin/audit",
+        "/admin/audit/export",
+    }
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if path.startswith("/admin/"):
+                assert operation["tags"] == ["Admin"], path
+                assert operation["security"] == [{"AdminBearerToken": []}], path
+            else:
+                assert "Admin" not in operation.get("tags", []), path
+    scheme = document["components"]["securitySchemes"]["AdminBearerToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")

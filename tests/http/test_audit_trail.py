@@ -107,3 +107,34 @@ async def test_audit_trail_refuses_updates_and_deletes(
                     await connection.execute(sa.text(statement))
     finally:
         await engine.dispose()
+
+
+@DATABASE_SETS
+async def test_the_only_rewrite_the_trail_allows_is_a_user_id_to_its_pseudonym(
+    client: httpx.AsyncClient, token_for: Callable[..., str], database_url: str
+) -> None:  # D4, GDPR art. 17
+    await enroll(client, token_for("alice"))
+    pseudonym = "pseudonym:" + "0123456789abcdef" * 4
+    engine = create_engine(database_url)
+    try:
+        for statement in (
+            "UPDATE audit_events SET user_id = 'pseudonym:not-hex'",
+            "UPDATE audit_events SET user_id = :pseudonym, detail = 'rewritten'",
+            "UPDATE audit_events SET actor = 'mallory'",
+        ):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+                async with engine.begin() as connection:
+                    await connection.execute(sa.text(statement), {"pseudonym": pseudonym})
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text("UPDATE audit_events SET user_id = :pseudonym"), {"pseudonym": pseudonym}
+            )
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            async with engine.begin() as connection:
+                await connection.execute(
+                    sa.text("UPDATE audit_events SET user_id = :other"),
+                    {"other": "pseudonym:" + "f" * 64},
+                )
+    finally:
+        await engine.dispose()
+    assert await _rows(database_url, "SELECT DISTINCT user_id FROM audit_events") == [(pseudonym,)]

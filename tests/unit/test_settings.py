@@ -72,6 +72,11 @@ def test_complete_production_configuration_is_accepted() -> None:
         ({"MFA_TOKEN_ISSUER": "urn:mfa-service:development-issuer"}, "MFA_TOKEN_ISSUER"),
         ({"MFA_DATABASE_URL": "sqlite+aiosqlite:///x.db"}, "MFA_DATABASE_URL"),
         ({"MFA_JWKS_URL": "http://idp.bank.example/jwks"}, "https"),
+        ({"MFA_ADMIN_SCOPE": ""}, "MFA_ADMIN_SCOPE"),
+        ({"MFA_PSEUDONYM_KEY_FILE": ""}, "MFA_PSEUDONYM_KEY"),
+        ({"MFA_PSEUDONYM_KEY": "k" * 40}, "not both"),
+        ({"MFA_REQUIRED_SCOPE": "mfa-helpdesk"}, "must differ from MFA_REQUIRED_SCOPE"),
+        ({"MFA_PSEUDONYM_KEY_FILE": "", "MFA_PSEUDONYM_KEY": "short"}, "at least 32 bytes"),
     ],
 )
 def test_production_refuses_development_shortcuts(change: dict[str, str], message: str) -> None:
@@ -143,3 +148,12 @@ def test_database_pool_is_sized_by_settings_within_bounds() -> None:
         Settings.from_environment({"MFA_DB_POOL_SIZE": "0", "MFA_DB_POOL_TIMEOUT_SECONDS": "60"})
     assert "MFA_DB_POOL_SIZE" in str(refused.value)
     assert "MFA_DB_POOL_TIMEOUT_SECONDS" in str(refused.value)
+
+
+def test_the_development_profile_has_an_admin_scope_and_a_pseudonym_key_under_its_data(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.from_environment({"MFA_DATA_DIR": str(tmp_path)})
+    assert settings.admin_scope == "mfa-admin"
+    assert settings.pseudonym_key is None
+    assert settings.pseudonym_key_path == tmp_path / "pseudonym.key"
