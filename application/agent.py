@@ -43,10 +43,8 @@ class RecentSecondFactor:
         self._step_up = step_up
 
     def require(self, agent: Agent, now: datetime) -> None:
-        if agent.authentication is None:
-            self._step_up.require_second_factor(Authentication(auth_time=None), now)
-            return
-        self._step_up.require_second_factor(agent.authentication, now)
+        shown = agent.authentication or Authentication(auth_time=None)
+        self._step_up.require_second_factor(shown, now)
 
 
 class OperatorAtConsole:

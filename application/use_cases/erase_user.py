@@ -52,6 +52,7 @@ class EraseUser:
                     None,
                     now,
                     context,
+                    detail=_counts(report),
                     actor=actor,
                     reason=note.reason,
                     ticket=note.ticket,
@@ -59,3 +60,12 @@ class EraseUser:
             )
             await uow.commit()
         return report
+
+
+def _counts(report: ErasureReport) -> str:
+    """What went, in the audit event's short note (64 characters at most)."""
+    return (
+        f"e={report.enrollments} c={report.recovery_codes} t={report.throttles} "
+        f"n={report.notifications} i={report.idempotency_records} "
+        f"a={report.audit_events_pseudonymised}"
+    )[:64]

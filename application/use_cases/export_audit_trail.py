@@ -25,7 +25,8 @@ class ExportAuditTrail:
     one short read (a keyset from where the previous one ended), so neither memory nor a database
     connection is held for the whole range. The first batch is read, and the export audited,
     before this returns: a failing store is reported before anything is sent. Events recorded
-    after the export began are not in it.
+    after the export began are not in it, unless stamped earlier than the position reached (a
+    replica's clock running behind).
 
     Raises:
         InvalidAdminRequest: ``since`` not before ``until``.
