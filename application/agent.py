@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from application.errors import InvalidAdminRequest
 from application.step_up import Authentication, StepUp
+from application.storable_text import is_storable
 
 MAX_REASON_CHARACTERS = 500
 MAX_TICKET_CHARACTERS = 64
+MAX_USER_ID_CHARACTERS = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,20 +64,26 @@ class AdminNote:
     ticket: str | None = None
 
     def __post_init__(self) -> None:
-        reason = self.reason.strip()
-        if not reason or len(self.reason) > MAX_REASON_CHARACTERS or not _printable(self.reason):
+        if not self.reason.strip() or not is_storable(self.reason, MAX_REASON_CHARACTERS):
             raise InvalidAdminRequest(
                 f"reason must be 1 to {MAX_REASON_CHARACTERS} printable characters"
             )
         if self.ticket is not None and (
-            not self.ticket.strip()
-            or len(self.ticket) > MAX_TICKET_CHARACTERS
-            or not _printable(self.ticket)
+            not self.ticket.strip() or not is_storable(self.ticket, MAX_TICKET_CHARACTERS)
         ):
             raise InvalidAdminRequest(
                 f"ticket must be 1 to {MAX_TICKET_CHARACTERS} printable characters"
             )
 
 
-def _printable(text: str) -> bool:
-    return not any(unicodedata.category(character)[0] == "C" for character in text)
+def check_user_id(user_id: str, name: str = "user id") -> str:
+    """``user_id`` if the stores can hold it (see ``storable_text``).
+
+    Raises:
+        InvalidAdminRequest: empty, over 255 characters, or with a control character or surrogate.
+    """
+    if not is_storable(user_id, MAX_USER_ID_CHARACTERS):
+        raise InvalidAdminRequest(
+            f"{name} must be 1 to {MAX_USER_ID_CHARACTERS} characters without control characters"
+        )
+    return user_id

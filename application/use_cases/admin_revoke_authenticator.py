@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.agent import AdminNote, Agent, AgentCheck
+from application.agent import AdminNote, Agent, AgentCheck, check_user_id
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.notifications import Notification, NotificationKind
@@ -38,6 +38,7 @@ class AdminRevokeAuthenticator:
         note: AdminNote,
         context: RequestContext,
     ) -> None:
+        check_user_id(user_id)
         now = self._clock.now()
         self._check.require(agent, now)
         async with self._unit_of_work() as uow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.agent import AdminNote, Agent, AgentCheck
+from application.agent import AdminNote, Agent, AgentCheck, check_user_id
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -39,6 +39,7 @@ class EraseUser:
     async def __call__(
         self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
     ) -> ErasureReport:
+        check_user_id(user_id)
         now = self._clock.now()
         self._check.require(agent, now)
         pseudonym = pseudonym_of(self._pseudonym_key, user_id)

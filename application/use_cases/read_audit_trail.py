@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.agent import Agent
+from application.agent import Agent, check_user_id
 from application.errors import InvalidAdminRequest
 from application.ports.audit import (
     EVERY_USER,
@@ -29,7 +29,12 @@ class AuditPage:
 
 
 def check_query(query: AuditQuery) -> None:
-    """Raises InvalidAdminRequest for a time range the wrong way round (or empty)."""
+    """Raises InvalidAdminRequest for a time range the wrong way round (or empty), or a user or
+    actor the stores cannot hold."""
+    if query.user_id is not None:
+        check_user_id(query.user_id)
+    if query.actor is not None:
+        check_user_id(query.actor, "actor")
     if query.since is not None and query.until is not None and query.since >= query.until:
         raise InvalidAdminRequest("since must be earlier than until")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.agent import AdminNote, Agent, AgentCheck
+from application.agent import AdminNote, Agent, AgentCheck, check_user_id
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.notifications import Notification, NotificationKind
@@ -39,6 +39,7 @@ class ResetUserFactors:
     async def __call__(
         self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
     ) -> ResetReport:
+        check_user_id(user_id)
         now = self._clock.now()
         self._check.require(agent, now)
         revoked = cancelled = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.agent import Agent
+from application.agent import Agent, check_user_id
 from application.errors import UserNotFound
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
@@ -43,6 +43,7 @@ class ShowUserFactors:
         self._clock = clock
 
     async def __call__(self, agent: Agent, user_id: str, context: RequestContext) -> UserFactors:
+        check_user_id(user_id)
         now = self._clock.now()
         async with self._unit_of_work() as uow:
             await require_known(uow, user_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.agent import AdminNote, Agent, AgentCheck
+from application.agent import AdminNote, Agent, AgentCheck, check_user_id
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.notifications import Notification, NotificationKind
@@ -29,6 +29,7 @@ class UnlockUser:
     async def __call__(
         self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
     ) -> bool:
+        check_user_id(user_id)
         now = self._clock.now()
         self._check.require(agent, now)
         async with self._unit_of_work() as uow:

@@ -274,3 +274,27 @@ async def test_the_openapi_document_gives_the_admin_routes_their_own_tag_and_sch
                 assert "Admin" not in operation.get("tags", []), path
     scheme = document["components"]["securitySchemes"]["AdminBearerToken"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+
+
+@pytest.mark.parametrize(
+    "user_id",
+    [
+        pytest.param("%00", id="NUL"),
+        pytest.param("a%01b", id="control character"),
+        pytest.param("u" * 256, id="over 255 characters"),
+    ],
+)
+async def test_a_user_id_the_stores_cannot_hold_is_400_on_every_admin_route(
+    client: httpx.AsyncClient, mint_token: MintToken, user_id: str
+) -> None:
+    token = agent_token(mint_token, new_agent())
+    for method, path, body in _calls(user_id)[:5]:
+        response = await client.request(method, path, json=body, headers=bearer(token))
+        assert_problem(response, 400)
+    for name in ("userId", "actor"):
+        response = await client.get(
+            AUDIT,
+            params={name: user_id.replace("%00", "\x00").replace("%01", "\x01")},
+            headers=bearer(token),
+        )
+        assert_problem(response, 400)
