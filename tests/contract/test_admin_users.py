@@ -298,3 +298,29 @@ async def test_a_user_id_the_stores_cannot_hold_is_400_on_every_admin_route(
             headers=bearer(token),
         )
         assert_problem(response, 400)
+
+
+async def test_a_retried_reset_with_its_idempotency_key_answers_the_same_and_acts_once(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    await activate(client, mint_token(subject), await settled_now())
+    token = agent_token(mint_token, new_agent())
+    headers = bearer(token, **{"Idempotency-Key": f"reset-{subject}"})
+    path = f"{user_path(subject)}/reset"
+
+    first = await client.post(path, json=NOTE, headers=headers)
+    again = await client.post(path, json=NOTE, headers=headers)
+
+    assert first.status_code == again.status_code == 200, again.text
+    assert (
+        first.json()
+        == again.json()
+        == {
+            "revoked": 1,
+            "pendingCancelled": 0,
+            "recoveryCodesVoided": 10,
+        }
+    )
+    assert len(await audit_of(client, token, userId=subject, action="admin.factors_reset")) == 1
+    other = await client.post(path, json={"reason": "another"}, headers=headers)
+    assert_problem(other, 422)
