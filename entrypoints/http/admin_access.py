@@ -26,7 +26,11 @@ UserIdPath = PathParameter(
 async def require_admin_scope(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Raises InsufficientScope (403) unless the token carries the admin scope."""
+    """Raises InsufficientScope (403) unless the token carries the admin scope. The automatic
+    OPTIONS answer (CORS preflight, ``Allow``) carries no token, like every route's, and is let
+    through: it runs no handler."""
+    if connection.scope.get("method") == "OPTIONS":
+        return
     principal = cast("Principal", connection.user)
     if services_of(connection.app).admin_scope not in principal.scopes:
         raise InsufficientScope("the token lacks the admin scope")
