@@ -144,8 +144,8 @@ class Settings:
     @property
     def pseudonym_key_path(self) -> Path:
         """Where the pseudonym key is read from when it is not given inline; the development
-        profile creates it there."""
-        return self.pseudonym_key_file or self.data_dir / "pseudonym.key"
+        profile creates it there (not as ``*.key``: that is the local cipher's key ring)."""
+        return self.pseudonym_key_file or self.data_dir / "pseudonym-hmac.secret"
 
     @property
     def is_development(self) -> bool:

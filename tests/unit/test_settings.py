@@ -156,4 +156,4 @@ def test_the_development_profile_has_an_admin_scope_and_a_pseudonym_key_under_it
     settings = Settings.from_environment({"MFA_DATA_DIR": str(tmp_path)})
     assert settings.admin_scope == "mfa-admin"
     assert settings.pseudonym_key is None
-    assert settings.pseudonym_key_path == tmp_path / "pseudonym.key"
+    assert settings.pseudonym_key_path == tmp_path / "pseudonym-hmac.secret"
