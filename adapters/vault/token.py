@@ -124,6 +124,9 @@ class TokenKeeper:
                     async with asyncio.timeout(self._deadline):
                         await self._care()
                 except (ApplicationError, TimeoutError):
+                    self._retry_later()  # logged where it was translated
+                except Exception:
+                    logger.exception("keeping the vault token fresh failed unexpectedly")
                     self._retry_later()
         self._task = None
 
