@@ -96,6 +96,9 @@ def main() -> None:
                 unit = "wall ms per burst"
             before, after = _median(runs["base"], part, figure), _median(runs["head"], part, figure)
             print(f"| {label}: {unit} | {before:.3f} | {after:.3f} | x{after / before:.2f} |")
+    print("\nEvery run, CPU ms per decrypt one at a time (base / head):")
+    for before_run, after_run in zip(runs["base"], runs["head"], strict=True):
+        print(f"  {before_run['decrypt']['cpu_ms']:.3f} / {after_run['decrypt']['cpu_ms']:.3f}")
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ async def _cipher(
     if settings.cipher is CipherKind.LOCAL:
         return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file)), None
     vault = _vault_config(settings)
-    client = VaultClient(vault_settings(settings))
+    client = VaultClient(vault_settings(settings), max_connections=vault.max_connections)
     stack.push_async_callback(client.aclose)
     await client.login()
     cipher = VaultTransitCipher(client, key=vault.key, mount=vault.mount)

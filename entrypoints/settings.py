@@ -78,6 +78,7 @@ class VaultConfig:
     k8s_role: str | None = None
     k8s_token_file: Path = KUBERNETES_TOKEN_FILE
     k8s_mount: str = "kubernetes"
+    max_connections: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,6 +278,7 @@ def _vault_config(reader: _Reader) -> VaultConfig | None:
         k8s_role=reader.optional("MFA_VAULT_K8S_ROLE"),
         k8s_token_file=Path(reader.text("MFA_VAULT_K8S_TOKEN_FILE", str(KUBERNETES_TOKEN_FILE))),
         k8s_mount=reader.text("MFA_VAULT_K8S_MOUNT", "kubernetes"),
+        max_connections=reader.integer("MFA_VAULT_MAX_CONNECTIONS", 4, 1, 64),
     )
 
 

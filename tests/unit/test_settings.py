@@ -114,6 +114,7 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
         ({"MFA_VAULT_TOKEN_FILE": "/run/vault/token"}, "one of them"),
         ({"MFA_VAULT_K8S_ROLE": "mfa-service"}, "one of them"),
         ({"MFA_VAULT_TIMEOUT": "30"}, "MFA_VAULT_TIMEOUT"),
+        ({"MFA_VAULT_MAX_CONNECTIONS": "0"}, "MFA_VAULT_MAX_CONNECTIONS"),
         ({"MFA_NOTIFIER": "webhook"}, "MFA_NOTIFY_WEBHOOK_URL"),
     ],
 )
