@@ -168,8 +168,11 @@ class TokenKeeper:
             self._lease = _Lease(auth.token)
         elif isinstance(auth, TokenFileAuth):
             token = self._read_token_file(auth.path)
-            if self._lease is None or self._lease.token != token:
+            lease = self._lease
+            if lease is None or lease.token != token:
                 self._lease = _Lease(token)
+            elif lease.expires_at is not None and self._clock() >= lease.expires_at:
+                lease.expires_at = None  # the same token past its expiry: Vault will say
         elif isinstance(auth, AppRoleAuth):
             body = {"role_id": auth.role_id, "secret_id": auth.secret_id}
             self._lease = await self._login(auth.mount_point, body)
