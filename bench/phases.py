@@ -1,4 +1,4 @@
-"""The bench's phases, each on its own service process: the main matrix, Vault batching on, an
+"""The bench's phases, each on its own service process: the main matrix, an
 optional profile under py-spy, and the scale run on a database of its own."""
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ class Plan:
     concurrency: tuple[int, ...]
     scenarios: tuple[str, ...]
     verify_users: int
-    compare_coalesce_ms: int
     components: bool
     profile: bool
     scale: bool
@@ -37,10 +36,7 @@ class Plan:
 
 def start_service(context: Context, config: stack.ServiceConfig, exits: ExitStack) -> stack.Service:
     workers = context.settings.workers
-    log(
-        f"starting the service: {workers} workers, database {config.database}, "
-        f"Vault batching {config.coalesce_ms} ms"
-    )
+    log(f"starting the service: {workers} workers, database {config.database}")
     return exits.enter_context(
         stack.running_service(config, workers=workers, log=context.logs / "service.log")
     )
@@ -58,19 +54,6 @@ def main_matrix(context: Context, config: stack.ServiceConfig, plan: Plan) -> Ve
             for scenario in plan.scenarios:
                 runner.run(scenario, concurrency)
     return pool
-
-
-def coalescing(context: Context, config: stack.ServiceConfig, pool: VerifyPool, plan: Plan) -> None:
-    """Enrollment and verification again with MFA_VAULT_COALESCE_MS set."""
-    window = plan.compare_coalesce_ms
-    with ExitStack() as exits:
-        service = start_service(context, replace(config, coalesce_ms=window), exits)
-        runner = Runner(context, service, pool, f"coalesce-{window}ms")
-        warm_up(runner)
-        for concurrency in plan.concurrency:
-            for scenario in ("enroll-svg", "verify"):
-                if scenario in plan.scenarios:
-                    runner.run(scenario, concurrency)
 
 
 def components(context: Context, config: stack.ServiceConfig) -> None:

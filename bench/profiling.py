@@ -19,10 +19,7 @@ from typing import Final
 CATEGORIES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     # First match wins, checked against every frame from the innermost outwards.
     ("QR rendering (segno)", ("segno/",)),
-    (
-        "Vault client (hvac, requests, urllib3)",
-        ("hvac/", "requests/", "urllib3/", "adapters/vault/"),
-    ),
+    ("Vault client (httpx, httpcore, h11)", ("httpx/", "httpcore/", "h11/", "adapters/vault/")),
     ("token verification (joserfc, cryptography)", ("joserfc/", "cryptography/", "adapters/jwt/")),
     ("database driver (asyncpg)", ("asyncpg/",)),
     ("SQL layer (SQLAlchemy)", ("sqlalchemy/", "adapters/sqlalchemy/")),

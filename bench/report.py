@@ -25,11 +25,10 @@ SCENARIO_TITLES = {
 @dataclass(slots=True)
 class RunRecord:
     phase: str
-    """``main``, ``coalesce-2ms``, ``scale-1k``, ``scale-1M``, ``profile``."""
+    """``main``, ``scale-1k``, ``scale-1M``, ``profile``."""
     scenario: str
     concurrency: int
     threads: int
-    coalesce_ms: int
     expected_status: int
     rate: float
     latency_ms: dict[str, float]
@@ -176,7 +175,7 @@ def markdown(report: BenchReport) -> str:
         "",
         *_target_lines(report),
         "",
-        "## All runs (Vault batching off)",
+        "## All runs",
         "",
         "CPU per request: CPU seconds used during the run by the service (uvicorn master and "
         "workers), the Vault server, the Postgres processes of the bench's database (plus the "
@@ -189,19 +188,6 @@ def markdown(report: BenchReport) -> str:
         TABLE_HEADER,
         *(_row(run) for run in report.runs if run.phase == "main"),
     ]
-    coalesced = [run for run in report.runs if run.phase.startswith("coalesce")]
-    if coalesced:
-        out += [
-            "",
-            "## Vault batching: MFA_VAULT_COALESCE_MS=0 against 2",
-            "",
-            TABLE_HEADER,
-        ]
-        for run in coalesced:
-            baseline = report.find("main", run.scenario, run.concurrency)
-            if baseline is not None:
-                out.append(_row(baseline).replace("| ", "| 0 ms: ", 1))
-            out.append(_row(run).replace("| ", f"| {run.coalesce_ms} ms: ", 1))
     if report.scale:
         scale = report.scale
         out += [

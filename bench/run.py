@@ -3,7 +3,7 @@
 Starts the production stack on this machine (bench/stack.py), enrolls users through HTTP, drives
 load with wrk at each concurrency level for each scenario (health, enrollment with an SVG and a PNG
 QR code, verification with valid and with wrong codes), measures the CPU time of every process
-involved, compares Vault batching off and on, runs verification with 1,000 and with 1,000,000
+involved, runs verification with 1,000 and with 1,000,000
 stored authenticators, and writes bench/results/bench-<time>.{json,md,png} and latest.*.
 Everything it started is stopped at the end, also on Ctrl-C or an error.
 """
@@ -49,7 +49,6 @@ class Options:
     settings: Settings
     plan: phases.Plan
     enroll_users: int
-    coalesce_ms: int
     results: Path
     keep_work: bool
 
@@ -78,13 +77,6 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         "enrolled before a run expected to need more one-time codes, up to --verify-users-max",
     )
     parser.add_argument("--verify-users-max", type=int, default=20000)
-    parser.add_argument("--coalesce-ms", type=int, default=0, help="MFA_VAULT_COALESCE_MS (0)")
-    parser.add_argument(
-        "--compare-coalesce-ms",
-        type=int,
-        default=2,
-        help="rerun enrollment and verify above concurrency 1 with this window (2; 0 skips)",
-    )
     parser.add_argument("--no-scale", action="store_true", help="skip the scale run")
     parser.add_argument("--scale-users", type=int, default=1000, help="enrolled through HTTP")
     parser.add_argument("--scale-rows", type=int, default=1_000_000, help="stored in the end")
@@ -130,9 +122,6 @@ def parse_options(argv: Sequence[str] | None) -> Options:
             concurrency=_levels(args.concurrency),
             scenarios=scenarios,
             verify_users=args.verify_users,
-            compare_coalesce_ms=(
-                args.compare_coalesce_ms if args.compare_coalesce_ms != args.coalesce_ms else 0
-            ),
             components=not args.no_components,
             profile=args.profile,
             scale=not args.no_scale,
@@ -142,7 +131,6 @@ def parse_options(argv: Sequence[str] | None) -> Options:
             scale_repeats=args.scale_repeats,
         ),
         enroll_users=args.enroll_users,
-        coalesce_ms=args.coalesce_ms,
         results=args.results,
         keep_work=args.keep_work,
     )
@@ -177,7 +165,6 @@ def _new_report(options: Options, started_at: datetime, wrk: str) -> BenchReport
             "wrk_threads_max": settings.max_threads,
             "enroll_users": options.enroll_users,
             "verify_users_at_start": plan.verify_users,
-            "coalesce_ms": options.coalesce_ms,
         },
         versions={"Python": platform.python_version(), "wrk": wrk_version(wrk).split(" [")[0]},
     )
@@ -190,8 +177,6 @@ def _measure(options: Options, context: Context, config: stack.ServiceConfig) ->
     pool = phases.main_matrix(context, config, plan)
     if plan.components:
         phases.components(context, config)
-    if plan.compare_coalesce_ms:
-        phases.coalescing(context, config, pool, plan)
     if plan.profile:
         phases.profile(context, config, pool)
     if plan.scale:
@@ -222,7 +207,6 @@ def run(options: Options) -> int:
                 vault_token="",
                 jwks_file=issuer.jwks_file,
                 data_dir=work / "data",
-                coalesce_ms=options.coalesce_ms,
             )
             log("mfa-service vault-setup, the service's policy and token; mfa-service migrate")
             token = stack.vault_setup(vault, config.environment(), logs / "vault-setup.log")

@@ -232,7 +232,6 @@ class Runner:
             scenario=scenario,
             concurrency=concurrency,
             threads=result.threads,
-            coalesce_ms=self.service.config.coalesce_ms,
             expected_status=expected,
             rate=result.rate,
             latency_ms=result.latency_ms,

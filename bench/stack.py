@@ -360,7 +360,6 @@ class ServiceConfig:
     vault_token: str
     jwks_file: Path
     data_dir: Path
-    coalesce_ms: int = 0
 
     def environment(self) -> dict[str, str]:
         """The production profile's settings (see entrypoints/settings.py)."""
@@ -372,7 +371,6 @@ class ServiceConfig:
             "MFA_CIPHER": "vault",
             "MFA_VAULT_ADDR": self.vault_addr,
             "MFA_VAULT_TOKEN": self.vault_token,
-            "MFA_VAULT_COALESCE_MS": str(self.coalesce_ms),
             "MFA_JWKS_FILE": str(self.jwks_file),
             "MFA_TOKEN_ISSUER": TOKEN_ISSUER,
             "MFA_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
@@ -429,7 +427,7 @@ def running_service(config: ServiceConfig, *, workers: int, log: Path) -> Iterat
         str(workers),
     ]
     with log.open("a") as output:
-        output.write(f"\n# {' '.join(command)} (coalesce {config.coalesce_ms} ms)\n")
+        output.write(f"\n# {' '.join(command)}\n")
     process = start_process(command, log=log, env=config.environment())
     url = f"http://127.0.0.1:{port}"
     try:

@@ -42,15 +42,17 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.clock import SystemClock
 from adapters.system.secret_file import load_or_create_secret, read_secret
 from adapters.vault.binding_check import verify_owner_binding
-from adapters.vault.client import (
-    AppRoleAuth,
-    TokenAuth,
-    VaultSession,
-    VaultSettings,
-    build_hvac_client,
-)
-from adapters.vault.gateway import VaultGateway
+from adapters.vault.client import VaultClient
+from adapters.vault.operator_client import build_operator_client
 from adapters.vault.probe import VaultProbe
+from adapters.vault.settings import (
+    AppRoleAuth,
+    Credentials,
+    KubernetesAuth,
+    TokenAuth,
+    TokenFileAuth,
+    VaultSettings,
+)
 from adapters.vault.setup import (
     TransitKeyReport,
     ensure_transit_key,
@@ -149,18 +151,12 @@ async def _cipher(
     if settings.cipher is CipherKind.LOCAL:
         return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file)), None
     vault = _vault_config(settings)
-    session = VaultSession(vault_settings(settings))
-    stack.callback(session.close)
-    gateway = VaultGateway(session)
-    await gateway.login()
-    cipher = VaultTransitCipher(
-        gateway,
-        key=vault.key,
-        mount=vault.mount,
-        coalesce_window=vault.coalesce_ms / 1000 or None,
-    )
+    client = VaultClient(vault_settings(settings), max_connections=vault.max_connections)
+    stack.push_async_callback(client.aclose)
+    await client.login()
+    cipher = VaultTransitCipher(client, key=vault.key, mount=vault.mount)
     await verify_owner_binding(cipher)
-    return cipher, VaultProbe(gateway)
+    return cipher, VaultProbe(client)
 
 
 def _vault_config(settings: Settings) -> VaultConfig:
@@ -172,11 +168,15 @@ def _vault_config(settings: Settings) -> VaultConfig:
 def vault_settings(settings: Settings) -> VaultSettings:
     """The Vault adapter's settings from the service's (MFA_CIPHER=vault)."""
     vault = _vault_config(settings)
-    auth: TokenAuth | AppRoleAuth = (
-        TokenAuth(vault.token)
-        if vault.token is not None
-        else AppRoleAuth(vault.role_id or "", vault.secret_id or "")
-    )
+    auth: Credentials
+    if vault.token is not None:
+        auth = TokenAuth(vault.token)
+    elif vault.token_file is not None:
+        auth = TokenFileAuth(vault.token_file)
+    elif vault.k8s_role is not None:
+        auth = KubernetesAuth(vault.k8s_role, vault.k8s_token_file, vault.k8s_mount)
+    else:
+        auth = AppRoleAuth(vault.role_id or "", vault.secret_id or "")
     return VaultSettings(
         addr=vault.addr,
         auth=auth,
@@ -451,7 +451,7 @@ def set_up_vault(settings: Settings) -> tuple[TransitKeyReport, str, str]:
     """Creates the transit mount and key if missing (with an operator's token) and returns the
     report with the service's and the rotation job's policies."""
     vault = _vault_config(settings)
-    client = build_hvac_client(vault_settings(settings))
+    client = build_operator_client(vault_settings(settings))
     report = ensure_transit_key(client, vault.mount, vault.key)
     return (
         report,

@@ -18,6 +18,7 @@ DEFAULT_AUDIENCE = "mfa-service"
 DEFAULT_TOKEN_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 DEVELOPMENT_ADMIN_SCOPE = "mfa-admin"
 MIN_PSEUDONYM_KEY_BYTES = 32
+KUBERNETES_TOKEN_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 T = TypeVar("T")
 
@@ -75,7 +76,11 @@ class VaultConfig:
     timeout_seconds: float = 1.5
     namespace: str | None = None
     ca_cert: Path | None = None
-    coalesce_ms: int = 0
+    token_file: Path | None = None
+    k8s_role: str | None = None
+    k8s_token_file: Path = KUBERNETES_TOKEN_FILE
+    k8s_mount: str = "kubernetes"
+    max_connections: int = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +307,7 @@ def _vault_config(reader: _Reader) -> VaultConfig | None:
     if addr is None:
         return None
     ca_cert = reader.optional("MFA_VAULT_CACERT")
+    token_file = reader.optional("MFA_VAULT_TOKEN_FILE")
     return VaultConfig(
         addr=addr,
         token=reader.optional("MFA_VAULT_TOKEN"),
@@ -312,7 +318,11 @@ def _vault_config(reader: _Reader) -> VaultConfig | None:
         timeout_seconds=reader.number("MFA_VAULT_TIMEOUT", 1.5, 0.1, 10.0),
         namespace=reader.optional("MFA_VAULT_NAMESPACE"),
         ca_cert=Path(ca_cert) if ca_cert else None,
-        coalesce_ms=reader.integer("MFA_VAULT_COALESCE_MS", 0, 0, 50),
+        token_file=Path(token_file) if token_file else None,
+        k8s_role=reader.optional("MFA_VAULT_K8S_ROLE"),
+        k8s_token_file=Path(reader.text("MFA_VAULT_K8S_TOKEN_FILE", str(KUBERNETES_TOKEN_FILE))),
+        k8s_mount=reader.text("MFA_VAULT_K8S_MOUNT", "kubernetes"),
+        max_connections=reader.integer("MFA_VAULT_MAX_CONNECTIONS", 4, 1, 64),
     )
 
 
@@ -325,8 +335,17 @@ def _vault_problems(vault: VaultConfig | None) -> list[str]:
     approle = vault.role_id is not None or vault.secret_id is not None
     if approle and (vault.role_id is None or vault.secret_id is None):
         found.append("AppRole needs both MFA_VAULT_ROLE_ID and MFA_VAULT_SECRET_ID")
-    if approle == (vault.token is not None):
-        found.append("set MFA_VAULT_TOKEN or MFA_VAULT_ROLE_ID + MFA_VAULT_SECRET_ID (one of them)")
+    chosen = [
+        vault.token is not None,
+        vault.token_file is not None,
+        approle,
+        vault.k8s_role is not None,
+    ]
+    if sum(chosen) != 1:
+        found.append(
+            "Vault credentials: set exactly one of them: MFA_VAULT_TOKEN, MFA_VAULT_TOKEN_FILE, "
+            "MFA_VAULT_ROLE_ID + MFA_VAULT_SECRET_ID (AppRole) or MFA_VAULT_K8S_ROLE (Kubernetes)"
+        )
     return found
 
 

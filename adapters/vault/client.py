@@ -1,157 +1,137 @@
-"""Connecting to Vault: one hvac client with explicit TLS and timeout settings, kept authenticated.
+"""One async Vault client per process: the pooled transport, a token kept fresh, and a deadline.
 
-Kubernetes authentication is not implemented; it would plug in as a third kind of credentials next to
-:class:`TokenAuth` and :class:`AppRoleAuth`. Its login reads the pod's projected service-account
-token afresh on every login (``/var/run/secrets/kubernetes.io/serviceaccount/token``; kubelet rotates
-it) and calls ``client.auth.kubernetes.login(role=..., jwt=..., mount_point="kubernetes")``. Everything
-else stays as it is: :class:`VaultSession` logs in before the first call and logs in again once when
-Vault answers Forbidden because the token expired.
+Kubernetes, AppRole, a token file and a plain token are the four kinds of credentials
+(``adapters.vault.settings``); ``adapters.vault.token`` keeps the token fresh.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Final, TypeVar
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final
 
-import hvac
-from hvac.exceptions import Forbidden
+import httpx
 
-from adapters.vault.transport import Urllib3Session
+from adapters.vault.errors import status_failure, unavailable
+from adapters.vault.settings import VaultSettings
+from adapters.vault.token import TokenKeeper
+from adapters.vault.transport import DEFAULT_MAX_CONNECTIONS, VaultAnswer, VaultTransport
 
-T = TypeVar("T")
-
-DEFAULT_TIMEOUT_SECONDS: Final = 1.5
-"""How long one HTTP exchange with Vault may take (connect, then each read), instead of hvac's 30 s."""
-
-
-@dataclass(frozen=True, slots=True)
-class TokenAuth:
-    """A token obtained elsewhere (Vault agent sidecar, operator). It is used as is, never renewed."""
-
-    token: str = field(repr=False)
+DEADLINE_MARGIN_SECONDS: Final = 0.5
+"""Added to the HTTP timeout to get the default deadline of one call."""
 
 
-@dataclass(frozen=True, slots=True)
-class AppRoleAuth:
-    """AppRole credentials: the service logs in with them and again whenever its token stops working."""
+class VaultClient:
+    """Sends authenticated requests to Vault and answers every caller within a bound.
 
-    role_id: str
-    secret_id: str = field(repr=False)
-    mount_point: str = "approle"
-
-
-@dataclass(frozen=True, slots=True)
-class VaultSettings:
-    """Where Vault is and how to talk to it.
-
-    ``timeout`` bounds each HTTP exchange in seconds. ``ca_cert`` (a PEM bundle, or a directory of
-    certificates prepared with ``openssl rehash``) takes precedence over
-    ``tls_verify``, which trusts the system's store; ``tls_verify=False`` is for local experiments
-    only. ``namespace`` is sent as ``X-Vault-Namespace`` (Vault Enterprise and OpenBao namespaces).
+    At most ``max_connections`` requests are in flight at once; more callers wait for a connection.
+    Each caller gets an answer within ``deadline`` seconds (waiting for a connection and a login
+    included; default: the HTTP timeout plus half a second). A request refused with 403 is sent
+    once more if a new token could be had (a login, or a token file that changed). Every failure
+    is translated once, by ``adapters.vault.errors``. ``transport`` replaces the network in tests.
     """
 
-    addr: str
-    auth: TokenAuth | AppRoleAuth
-    namespace: str | None = None
-    timeout: float = DEFAULT_TIMEOUT_SECONDS
-    tls_verify: bool = True
-    ca_cert: Path | None = None
-
-    def __post_init__(self) -> None:
-        if not self.addr.startswith(("https://", "http://")):
-            raise ValueError("the Vault address must be an http:// or https:// URL")
-        if not self.timeout > 0:
-            raise ValueError("the Vault timeout must be a positive number of seconds")
-
-
-def build_hvac_client(settings: VaultSettings) -> hvac.Client:
-    """An hvac client configured from ``settings`` only, holding the static token if any.
-
-    The token, address and TLS settings come from ``settings`` only: hvac would otherwise pick up
-    ``VAULT_TOKEN``, ``~/.vault-token``, ``VAULT_CACERT`` and ``VAULT_CLIENT_CERT``, and the HTTP
-    session (:class:`Urllib3Session`) reads no proxy variables. Redirects are not followed, so the
-    token header never travels to another host. No network call is made here.
-    """
-    verify: bool | Path = settings.ca_cert if settings.ca_cert is not None else settings.tls_verify
-    token = settings.auth.token if isinstance(settings.auth, TokenAuth) else ""
-    return hvac.Client(
-        url=settings.addr,
-        token=token,
-        verify=str(verify) if isinstance(verify, Path) else verify,
-        timeout=settings.timeout,
-        namespace=settings.namespace,
-        session=Urllib3Session(verify=verify),
-        allow_redirects=False,
-    )
-
-
-class VaultSession:
-    """An hvac client that stays authenticated; shared by worker threads.
-
-    With :class:`AppRoleAuth` it logs in before the first call, and when a call is answered Forbidden
-    (the token expired or was revoked) it logs in again once and repeats the call. Concurrent callers
-    that hit the same expired token cause a single login. With :class:`TokenAuth` Forbidden is final.
-    All methods block: run them in a worker thread (see ``VaultGateway``).
-    """
-
-    def __init__(self, settings: VaultSettings, client: hvac.Client | None = None) -> None:
-        self._settings = settings
-        self._client = client if client is not None else build_hvac_client(settings)
-        self._lock = threading.Lock()
-        self._logins = 0
+    def __init__(
+        self,
+        settings: VaultSettings,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        deadline: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if deadline is not None and not deadline > 0:
+            raise ValueError("the deadline must be a positive number of seconds")
+        self._deadline = (
+            deadline if deadline is not None else settings.timeout + DEADLINE_MARGIN_SECONDS
+        )
+        self._transport = VaultTransport(
+            settings, max_connections=max_connections, transport=transport
+        )
+        self._token = TokenKeeper(settings.auth, self._transport, deadline=self._deadline)
 
     @property
-    def timeout(self) -> float:
-        """The per-exchange HTTP timeout in seconds."""
-        return self._settings.timeout
+    def deadline(self) -> float:
+        """The longest any caller waits, in seconds."""
+        return self._deadline
 
-    def login(self) -> None:
-        """Logs in now with the AppRole credentials; does nothing for a static token.
-
-        Raises:
-            hvac.exceptions.VaultError, requests.RequestException: Vault refused or did not answer.
-        """
-        with self._lock:
-            self._login_locked()
-
-    def run(self, request: Callable[[hvac.Client], T]) -> T:
-        """``request(client)`` with a working token, retried once after a fresh login on Forbidden.
+    async def login(self) -> None:
+        """Obtains the token now (logs in, or reads the token file), so that a start-up fails fast
+        on wrong credentials. Without it the first request does.
 
         Raises:
-            Whatever ``request`` or the login raise (hvac and requests exceptions), untranslated.
+            DependencyUnavailable: Vault refused the credentials, is down, sealed or too slow, or
+                the token file cannot be read.
         """
-        logins_seen = self._ensure_logged_in()
-        try:
-            return request(self._client)
-        except Forbidden:
-            if not isinstance(self._settings.auth, AppRoleAuth):
-                raise
-            self._login_again(logins_seen)
-            return request(self._client)
+        async with _within(self._deadline, "login"):
+            await self._token.token()
 
-    def close(self) -> None:
-        """Closes the pooled HTTP connections."""
-        self._client.adapter.close()
+    async def request(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        about_ciphertexts: bool = False,
+        authenticated: bool = True,
+    ) -> Mapping[str, Any]:
+        """The JSON body of Vault's successful answer to ``method`` ``path`` (under ``/v1/``).
 
-    def _ensure_logged_in(self) -> int:
-        if isinstance(self._settings.auth, AppRoleAuth) and not self._client.token:
-            with self._lock:
-                if not self._client.token:
-                    self._login_locked()
-        return self._logins
+        ``operation`` names the call in logs. ``about_ciphertexts`` lets a refusal of the request
+        mean SecretUnreadable (decrypt, rewrap). A 400 that carries ``data.batch_results`` is a
+        transit batch with failed items: an answer, returned as such.
 
-    def _login_again(self, logins_seen: int) -> None:
-        with self._lock:
-            if self._logins == logins_seen:  # nobody logged in since our call started
-                self._login_locked()
+        Raises:
+            DependencyUnavailable: Vault is sealed, down, slow beyond the deadline, refused the
+                token, lacks the key, or answered something else than a JSON object.
+            SecretUnreadable: ``about_ciphertexts`` is set and Vault refused a ciphertext.
+        """
+        async with _within(self._deadline, operation):
+            answer = await self._send(operation, method, path, body, authenticated=authenticated)
+        if answer.status == 200 or (answer.status == 400 and _has_batch_results(answer.body)):
+            if answer.body is None:
+                raise unavailable(operation, "unexpected answer: no JSON object") from None
+            return answer.body
+        raise status_failure(
+            answer.status, answer.body, operation=operation, about_ciphertexts=about_ciphertexts
+        ) from None
 
-    def _login_locked(self) -> None:
-        auth = self._settings.auth
-        if isinstance(auth, AppRoleAuth):
-            self._client.auth.approle.login(
-                role_id=auth.role_id, secret_id=auth.secret_id, mount_point=auth.mount_point
+    async def aclose(self) -> None:
+        """Stops keeping the token fresh and closes the pooled connections."""
+        await self._token.aclose()
+        await self._transport.aclose()
+
+    async def _send(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        *,
+        authenticated: bool,
+    ) -> VaultAnswer:
+        if not authenticated:
+            return await self._transport.send(operation, method, path, body=body)
+        token = await self._token.token()
+        answer = await self._transport.send(operation, method, path, token=token, body=body)
+        if answer.status == 403 and await self._token.replace(token):
+            answer = await self._transport.send(
+                operation, method, path, token=await self._token.token(), body=body
             )
-            self._logins += 1
+        return answer
+
+
+@asynccontextmanager
+async def _within(seconds: float, operation: str) -> AsyncIterator[None]:
+    """``asyncio.timeout``, whose expiry is DependencyUnavailable for ``operation``."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise unavailable(operation, "no answer within the deadline") from None
+
+
+def _has_batch_results(body: Mapping[str, Any] | None) -> bool:
+    data = body.get("data") if body is not None else None
+    return isinstance(data, Mapping) and isinstance(data.get("batch_results"), list)

@@ -5,19 +5,20 @@ SecretUnreadable. Everything else is DependencyUnavailable: sealed, down, slow, 
 revoked or lacking policy, key or mount missing (a missing key is an outage, never the caller's
 fault), and answers this adapter does not understand.
 
-hvac's exceptions are never chained or logged: for a batch answered with status 400 their message
-is the whole response body, which holds the other items' plaintexts. Logs name the operation and a
-fixed reason only.
+Two kinds of failure arrive here: httpx's exceptions, from the transport (:func:`transport_failure`),
+and Vault's error statuses (:func:`status_failure`). Neither is chained or logged as is: an httpx
+message may hold the request's URL, and a batch answered with status 400 holds the other items'
+plaintexts. Logs name the operation and a fixed reason only.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Final
+import ssl
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
-import requests
-from hvac import exceptions as hvac_errors
+import httpx
 
 from application.errors import ApplicationError, DependencyUnavailable, SecretUnreadable
 
@@ -32,23 +33,31 @@ _UNREADABLE_MARKERS: Final = (
     "disallowed by policy",  # version below min_decryption_version: its key is retired
 )
 
-_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
-    (hvac_errors.VaultDown, "sealed or in maintenance (503)"),
-    (hvac_errors.Forbidden, "permission denied: token expired or revoked, or policy missing (403)"),
-    (hvac_errors.Unauthorized, "unauthorized (401)"),
-    (hvac_errors.InvalidPath, "path not found: mount or key missing (404)"),
-    (hvac_errors.RateLimitExceeded, "rate limited (429)"),
-    (hvac_errors.InternalServerError, "internal error (500)"),
-    (hvac_errors.BadGateway, "bad gateway (502)"),
-    (hvac_errors.VaultNotInitialized, "not initialized (501)"),
-    (hvac_errors.VaultError, "unexpected status"),
-    (requests.Timeout, "HTTP timeout"),
-    (requests.exceptions.SSLError, "TLS handshake or certificate verification failed"),
-    (requests.ConnectionError, "unreachable"),
-    (requests.RequestException, "HTTP failure"),
-    (TimeoutError, "no answer within the deadline"),
+_TRANSPORT_REASONS: Final[tuple[tuple[type[BaseException], str], ...]] = (
+    (httpx.PoolTimeout, "no free connection within the timeout"),
+    (httpx.ConnectTimeout, "connect timeout"),
+    (httpx.TimeoutException, "HTTP timeout"),
+    (httpx.ConnectError, "unreachable"),
+    (httpx.RemoteProtocolError, "connection closed or answer malformed"),
+    (httpx.NetworkError, "network failure"),
+    (httpx.HTTPError, "HTTP failure"),
     (OSError, "network failure"),
 )
+
+_STATUS_REASONS: Final[Mapping[int, str]] = {
+    401: "unauthorized (401)",
+    403: "permission denied: token expired or revoked, or policy missing (403)",
+    404: "path not found: mount or key missing (404)",
+    405: "method not allowed (405)",
+    412: "not yet consistent on this node (412)",
+    429: "rate limited or standby (429)",
+    472: "disaster-recovery secondary (472)",
+    473: "performance standby (473)",
+    500: "internal error (500)",
+    501: "not initialized (501)",
+    502: "bad gateway (502)",
+    503: "sealed or in maintenance (503)",
+}
 
 
 class UnexpectedAnswer(Exception):
@@ -58,24 +67,30 @@ class UnexpectedAnswer(Exception):
     """
 
 
-def translate(
-    error: BaseException, *, operation: str, about_ciphertexts: bool
-) -> ApplicationError | None:
-    """The application error for ``error`` raised while running ``operation`` against Vault.
-
-    ``about_ciphertexts`` says whether the request carried ciphertexts (decrypt, rewrap): only then
-    can a refusal mean SecretUnreadable. Returns None for an exception that is not about Vault (a
-    programming error), which the caller lets propagate.
-    """
-    if isinstance(error, hvac_errors.InvalidRequest):
-        messages = [m for m in (error.errors or ()) if isinstance(m, str)]
-        return refusal(messages, operation=operation, about_ciphertexts=about_ciphertexts)
-    if isinstance(error, UnexpectedAnswer):
-        return unavailable(operation, f"unexpected answer: {error}")
-    for kind, reason in _REASONS:
+def transport_failure(error: Exception, *, operation: str) -> DependencyUnavailable:
+    """DependencyUnavailable for an exception raised while exchanging ``operation`` with Vault:
+    httpx's (unreachable, TLS refused, timeout, connection broken) or the socket's."""
+    if isinstance(error, httpx.ConnectError) and _caused_by_tls(error):
+        return unavailable(operation, "TLS handshake or certificate verification failed")
+    for kind, reason in _TRANSPORT_REASONS:
         if isinstance(error, kind):
             return unavailable(operation, reason)
-    return None
+    return unavailable(operation, "HTTP failure")
+
+
+def status_failure(
+    status: int, body: Mapping[str, Any] | None, *, operation: str, about_ciphertexts: bool
+) -> ApplicationError:
+    """The application error for Vault's answer ``status`` (not 2xx) with ``body`` to ``operation``.
+
+    ``about_ciphertexts`` says whether the request carried ciphertexts (decrypt, rewrap): only then
+    can a refusal (400) mean SecretUnreadable.
+    """
+    if status == 400:
+        errors = body.get("errors") if body is not None else None
+        messages = [m for m in errors if isinstance(m, str)] if isinstance(errors, list) else []
+        return refusal(messages, operation=operation, about_ciphertexts=about_ciphertexts)
+    return unavailable(operation, _STATUS_REASONS.get(status, f"unexpected status {status}"))
 
 
 def refusal(
@@ -93,6 +108,11 @@ def refusal(
     return unavailable(operation, "request refused (400)")
 
 
+def unexpected(operation: str, error: UnexpectedAnswer) -> DependencyUnavailable:
+    """DependencyUnavailable for a success answer this adapter does not understand."""
+    return unavailable(operation, f"unexpected answer: {error}")
+
+
 def unavailable(operation: str, reason: str) -> DependencyUnavailable:
     """DependencyUnavailable for Vault, logged with the operation and ``reason`` (fixed text only)."""
     logger.warning("vault %s failed: %s", operation, reason)
@@ -101,3 +121,14 @@ def unavailable(operation: str, reason: str) -> DependencyUnavailable:
 
 def _is_about_ciphertext(message: str) -> bool:
     return any(marker in message for marker in _UNREADABLE_MARKERS)
+
+
+def _caused_by_tls(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):  # httpx wraps httpcore's exception, which wraps the ssl module's
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -5,15 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeVar
 
-import hvac
-from hvac.exceptions import InvalidRequest
-
-from adapters.vault.coalescer import Coalescer
-from adapters.vault.errors import UnexpectedAnswer, refusal
-from adapters.vault.gateway import VaultGateway
+from adapters.vault.client import VaultClient
+from adapters.vault.errors import UnexpectedAnswer, refusal, unexpected
 from adapters.vault.names import DEFAULT_KEY, DEFAULT_MOUNT, check_names
 from application.errors import ApplicationError, SecretUnreadable
 from application.ports.secret_cipher import SecretOwner
@@ -40,37 +36,28 @@ class VaultTransitCipher:
 
     Every request uses transit's ``batch_input`` (a single operation is a batch of one) and reads each
     item's own result, whether Vault answers 200 or 400. ``rewrap`` sends ``batch_size`` items per
-    request. With ``coalesce_window`` (seconds, e.g. 0.002) concurrent encrypts, and concurrent
-    decrypts, arriving within that window share one request of up to ``batch_size`` items; each caller
-    still gets only its own result or error.
+    request.
 
     The key must exist and be derived: :func:`adapters.vault.setup.ensure_transit_key` makes sure of
     it, and :func:`adapters.vault.binding_check.verify_owner_binding` proves it with the service's
-    own token. Every method answers within the gateway's deadline (plus ``coalesce_window``).
+    own token. Every method answers within the client's deadline.
     """
 
     def __init__(
         self,
-        gateway: VaultGateway,
+        client: VaultClient,
         *,
         key: str = DEFAULT_KEY,
         mount: str = DEFAULT_MOUNT,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        coalesce_window: float | None = None,
     ) -> None:
         check_names(mount, key)
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self._gateway = gateway
+        self._client = client
         self._key = key
         self._mount = mount
         self._batch_size = batch_size
-        self._encrypt: Callable[[Item], Awaitable[str]] = _one_by_one(self._encrypt_batch)
-        self._decrypt: Callable[[Item], Awaitable[TotpSecret]] = _one_by_one(self._decrypt_batch)
-        if coalesce_window is not None:
-            window, most = coalesce_window, batch_size
-            self._encrypt = Coalescer(self._encrypt_batch, window=window, max_batch=most).submit
-            self._decrypt = Coalescer(self._decrypt_batch, window=window, max_batch=most).submit
 
     async def encrypt(self, secret: TotpSecret, owner: SecretOwner) -> str:
         """A ``vault:vN:`` ciphertext of ``secret`` bound to ``owner``, under the newest key version.
@@ -78,7 +65,8 @@ class VaultTransitCipher:
         Raises:
             DependencyUnavailable: Vault is down, sealed, too slow, refused the token, or lacks the key.
         """
-        return await self._encrypt({"plaintext": _b64(secret.key), "context": _context(owner)})
+        item = {"plaintext": _b64(secret.key), "context": _context(owner)}
+        return _one(await self._batch("encrypt", [item], _ciphertext_of))
 
     async def decrypt(self, ciphertext: str, owner: SecretOwner) -> TotpSecret:
         """The secret inside ``ciphertext``.
@@ -89,7 +77,8 @@ class VaultTransitCipher:
             DependencyUnavailable: Vault is down, sealed, too slow, refused the token, or lacks the key.
         """
         self.key_version(ciphertext)
-        return await self._decrypt({"ciphertext": ciphertext, "context": _context(owner)})
+        item = {"ciphertext": ciphertext, "context": _context(owner)}
+        return _one(await self._batch("decrypt", [item], _secret_of))
 
     async def rewrap(self, sealed: Sequence[tuple[str, SecretOwner]]) -> list[str]:
         """Each ciphertext re-encrypted under the newest key version, in the same order.
@@ -111,7 +100,9 @@ class VaultTransitCipher:
         ]
         outcomes: list[str | ApplicationError] = []
         for start in range(0, len(items), self._batch_size):
-            outcomes += await self._rewrap_batch(items[start : start + self._batch_size])
+            outcomes += await self._batch(
+                "rewrap", items[start : start + self._batch_size], _ciphertext_of
+            )
         rewrapped = [outcome for outcome in outcomes if isinstance(outcome, str)]
         if len(rewrapped) == len(outcomes):
             return rewrapped
@@ -132,14 +123,14 @@ class VaultTransitCipher:
             DependencyUnavailable: Vault is down, sealed, too slow, refused the token, or lacks the key.
         """
 
-        def request(client: hvac.Client) -> int:
-            answer = client.secrets.transit.read_key(self._key, mount_point=self._mount)
+        answer = await self._client.request("read key", "GET", f"{self._mount}/keys/{self._key}")
+        try:
             version = _data(answer).get("latest_version")
             if not isinstance(version, int) or isinstance(version, bool) or version < 1:
                 raise UnexpectedAnswer("no valid latest_version")
-            return version
-
-        return await self._gateway.call("read key", request)
+        except UnexpectedAnswer as error:
+            raise unexpected("read key", error) from None
+        return version
 
     def key_version(self, ciphertext: str) -> int:
         """The key version in the ``vault:vN:`` prefix of ``ciphertext``.
@@ -152,34 +143,9 @@ class VaultTransitCipher:
             raise SecretUnreadable("not a transit ciphertext")
         return int(match.group(1))
 
-    async def _encrypt_batch(self, items: Sequence[Item]) -> list[str | ApplicationError]:
-        def send(client: hvac.Client, batch: list[dict[str, str]]) -> object:
-            return client.secrets.transit.encrypt_data(
-                self._key, batch_input=batch, mount_point=self._mount
-            )
-
-        return await self._batch("encrypt", send, items, _ciphertext_of)
-
-    async def _decrypt_batch(self, items: Sequence[Item]) -> list[TotpSecret | ApplicationError]:
-        def send(client: hvac.Client, batch: list[dict[str, str]]) -> object:
-            return client.secrets.transit.decrypt_data(
-                self._key, batch_input=batch, mount_point=self._mount
-            )
-
-        return await self._batch("decrypt", send, items, _secret_of)
-
-    async def _rewrap_batch(self, items: Sequence[Item]) -> list[str | ApplicationError]:
-        def send(client: hvac.Client, batch: list[dict[str, str]]) -> object:
-            return client.secrets.transit.rewrap_data(
-                self._key, ciphertext=None, batch_input=batch, mount_point=self._mount
-            )
-
-        return await self._batch("rewrap", send, items, _ciphertext_of)
-
     async def _batch(
         self,
         operation: str,
-        send: Callable[[hvac.Client, list[dict[str, str]]], object],
         items: Sequence[Item],
         parse: Callable[[Mapping[str, Any]], R],
     ) -> list[R | ApplicationError]:
@@ -192,58 +158,41 @@ class VaultTransitCipher:
         batch = [{**item, "reference": str(index)} for index, item in enumerate(items)]
         about_ciphertexts = operation != "encrypt"
         # Vault reports a refused ciphertext per item. Should it refuse a whole request because of a
-        # ciphertext, only a batch of one can say whose: a coalesced batch reports an outage instead.
-        whole_request_about_ciphertext = about_ciphertexts and len(batch) == 1
-
-        def request(client: hvac.Client) -> list[R | ApplicationError]:
-            answer = _with_item_errors(lambda: send(client, batch))
-            outcomes: list[R | ApplicationError] = []
-            for result in _batch_results(answer, expected=len(batch)):
-                error = result.get("error")
-                if isinstance(error, str) and error:
-                    outcomes.append(
-                        refusal([error], operation=operation, about_ciphertexts=about_ciphertexts)
-                    )
-                    continue
-                try:
-                    outcomes.append(parse(result))
-                except SecretUnreadable as unreadable:
-                    outcomes.append(unreadable)
-            return outcomes
-
-        return await self._gateway.call(
-            operation, request, about_ciphertexts=whole_request_about_ciphertext
+        # ciphertext, only a batch of one can say whose: a larger batch reports an outage instead.
+        answer = await self._client.request(
+            operation,
+            "POST",
+            f"{self._mount}/{operation}/{self._key}",
+            {"batch_input": batch},
+            about_ciphertexts=about_ciphertexts and len(batch) == 1,
         )
+        try:
+            results = _batch_results(answer, expected=len(batch))
+        except UnexpectedAnswer as nonsense:
+            raise unexpected(operation, nonsense) from None
+        outcomes: list[R | ApplicationError] = []
+        for result in results:
+            refused = result.get("error")
+            if isinstance(refused, str) and refused:
+                outcomes.append(
+                    refusal([refused], operation=operation, about_ciphertexts=about_ciphertexts)
+                )
+                continue
+            try:
+                outcomes.append(parse(result))
+            except SecretUnreadable as unreadable:
+                outcomes.append(unreadable)
+            except UnexpectedAnswer as unexpected_answer:
+                raise unexpected(operation, unexpected_answer) from None
+        return outcomes
 
 
-def _one_by_one(
-    send: Callable[[Sequence[Item]], Awaitable[Sequence[R | ApplicationError]]],
-) -> Callable[[Item], Awaitable[R]]:
-    """Sends each item as a batch of one and raises its error, if any."""
-
-    async def single(item: Item) -> R:
-        (outcome,) = await send([item])
-        if isinstance(outcome, ApplicationError):
-            raise outcome
-        return outcome
-
-    return single
-
-
-def _with_item_errors(call: Callable[[], object]) -> object:
-    """The answer of a batch request, also when Vault reports per-item errors with status 400.
-
-    Depending on the endpoint and the version, Vault answers a batch with failed items 200 or 400;
-    both carry ``data.batch_results``. A 400 without batch results is a plain refusal and re-raised.
-    """
-    try:
-        return call()
-    except InvalidRequest as error:
-        body = error.json
-        data = body.get("data") if isinstance(body, Mapping) else None
-        if isinstance(data, Mapping) and isinstance(data.get("batch_results"), list):
-            return body
-        raise
+def _one(outcomes: Sequence[R | ApplicationError]) -> R:
+    """The result of a batch of one, or its error raised."""
+    (outcome,) = outcomes
+    if isinstance(outcome, ApplicationError):
+        raise outcome
+    return outcome
 
 
 def _batch_results(answer: object, *, expected: int) -> list[Mapping[str, Any]]:

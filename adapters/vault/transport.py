@@ -1,104 +1,142 @@
-"""What hvac needs of a ``requests.Session``, sent with urllib3 directly.
-
-hvac sends every request through ``session.request(...)`` and reads a ``requests.Response``. A real
-Session spends about 0.3 ms of CPU per call around the HTTP exchange (preparing the request, merging
-settings, runtime protocol checks), more than urllib3's whole exchange with Vault on loopback. This
-session keeps hvac's contract (requests' response and exception types, so hvac's error mapping and
-``adapters.vault.errors`` see what they always saw) and leaves out what the service never uses:
-proxies, cookies, redirects and retries.
-"""
+"""The HTTP exchange with Vault: one pooled ``httpx.AsyncClient`` per process, and the seam where
+httpx's exceptions become application errors (through ``adapters.vault.errors``)."""
 
 from __future__ import annotations
 
-import json as json_module
+import asyncio
+import ssl
 from collections.abc import Mapping
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlencode
 
-import requests
-import urllib3
-from requests.structures import CaseInsensitiveDict
-from urllib3 import exceptions as urllib3_errors
+import httpx
+import msgspec
 
-POOL_SIZE: Final = 16
-"""Connections kept per Vault host: one per gateway worker thread (its default concurrency)."""
+from adapters.vault.errors import transport_failure
+from adapters.vault.settings import VaultSettings
+
+DEFAULT_MAX_CONNECTIONS: Final = 4
+"""Requests to Vault in flight at once per process; more callers queue for a turn (bounded by the
+client's deadline). Few connections cost less CPU per call under load than many (the bench's
+figures in README), and four keep up with thousands of calls per second on a LAN."""
+
+_JSON: Final = (b"Content-Type", b"application/json")
 
 
-class Urllib3Session:
-    """Sends hvac's requests; never follows a redirect, never retries, reads no proxy variables.
+@dataclass(frozen=True, slots=True)
+class VaultAnswer:
+    """Vault's status and its body when that is a JSON object (None otherwise: empty, not JSON)."""
 
-    ``verify``: True checks the server against OpenSSL's default trust store (the system's, unless
-    ``SSL_CERT_FILE``/``SSL_CERT_DIR`` point elsewhere), a path against that PEM bundle or directory
-    of certificates only; False turns verification off (local experiments only). The TLS, proxy and
-    redirect arguments hvac passes with each request are ignored: these settings are the only ones,
-    so nothing hvac reads from its environment (``VAULT_CACERT``, ``VAULT_CLIENT_CERT``) applies.
+    status: int
+    body: Mapping[str, Any] | None
+
+
+class VaultTransport:
+    """Sends requests to ``ADDR/v1/PATH`` over httpx's pooled HTTP/1.1 transport, at most
+    ``max_connections`` at once. It never follows a redirect (the token stays with Vault), never
+    retries, and reads nothing from the environment (no proxy, no ``VAULT_*``): the settings are
+    the only configuration. ``transport`` replaces the network (tests pass an
+    ``httpx.MockTransport``).
+
+    It calls the transport without ``httpx.AsyncClient``: the client's per-request work (merging
+    URLs and headers, cookies, auth and redirect hooks) is none of this service's needs and cost
+    about a third of the CPU of a call.
     """
 
-    def __init__(self, *, verify: bool | Path = True) -> None:
-        # hvac's Adapter reads these three when given a session.
-        self.verify: bool | str = str(verify) if isinstance(verify, Path) else verify
-        self.cert = None
-        self.proxies: dict[str, str] = {}
-        tls: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE"}
-        if isinstance(verify, Path):
-            tls["ca_cert_dir" if verify.is_dir() else "ca_certs"] = str(verify)
-        self._pool = urllib3.PoolManager(maxsize=POOL_SIZE, retries=False, **tls)
-
-    def request(
+    def __init__(
         self,
+        settings: VaultSettings,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        self._base = f"{settings.addr.rstrip('/')}/v1/"
+        self._headers = [(b"X-Vault-Request", b"true")]
+        if settings.namespace:
+            self._headers.append((b"X-Vault-Namespace", settings.namespace.encode()))
+        self._timeout = dict.fromkeys(("connect", "read", "write", "pool"), settings.timeout)
+        self._transport = transport or httpx.AsyncHTTPTransport(
+            verify=tls_context(settings),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            trust_env=False,
+        )
+        self._turns = asyncio.Semaphore(max_connections)
+        self._urls: dict[str, httpx.URL] = {}
+
+    async def send(
+        self,
+        operation: str,
         method: str,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        json: Any = None,
-        params: Mapping[str, Any] | None = None,
-        data: str | bytes | None = None,
-        **_ignored: Any,
-    ) -> requests.Response:
-        """One exchange, as ``requests.Session.request`` would answer it.
+        path: str,
+        *,
+        token: str | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> VaultAnswer:
+        """Vault's answer to one request, whatever its status.
 
         Raises:
-            requests.Timeout, requests.exceptions.SSLError, requests.ConnectionError: as requests.
+            DependencyUnavailable: no answer: unreachable, TLS refused, timed out, connection broken.
         """
-        sent = dict(headers or {})
-        body: str | bytes | None = data
-        if json is not None:
-            body = json_module.dumps(json).encode("utf-8")
-            sent["Content-Type"] = "application/json"
-        if params:
-            url = f"{url}?{urlencode(params)}"
-        try:
-            answer = self._pool.request(
-                method.upper(),
-                url,
-                body=body,
-                headers=sent,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
-                redirect=False,
-            )
-        except urllib3_errors.HTTPError as error:
-            raise _as_requests_error(error) from error
-        response = requests.Response()
-        response.status_code = answer.status
-        response.reason = answer.reason or ""
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.data
-        response.encoding = "utf-8"
-        response.url = url
-        return response
+        headers = list(self._headers)
+        if token:
+            headers.append((b"X-Vault-Token", token.encode()))
+        content = b""
+        if body is not None:
+            headers.append(_JSON)
+            content = msgspec.json.encode(body)
+        request = httpx.Request(
+            method,
+            self._url(path),
+            headers=headers,
+            content=content if body is not None else None,
+            extensions={"timeout": self._timeout},
+        )
+        async with self._turns:
+            try:
+                response = await self._transport.handle_async_request(request)
+                try:
+                    payload = await response.aread()
+                finally:
+                    await response.aclose()
+            except (httpx.HTTPError, OSError) as error:
+                raise transport_failure(error, operation=operation) from None
+        return VaultAnswer(response.status_code, _json_object(payload))
 
-    def close(self) -> None:
-        self._pool.clear()
+    async def aclose(self) -> None:
+        """Closes the pooled connections."""
+        await self._transport.aclose()
+
+    def _url(self, path: str) -> httpx.URL:
+        url = self._urls.get(path)
+        if url is None:
+            url = httpx.URL(self._base + path)
+            if len(self._urls) < 64:  # the paths of one key and mount, and a few more
+                self._urls[path] = url
+        return url
 
 
-def _as_requests_error(error: urllib3_errors.HTTPError) -> requests.RequestException:
-    if isinstance(error, urllib3_errors.NewConnectionError):  # a ConnectTimeoutError subclass
-        return requests.ConnectionError(str(error))
-    if isinstance(error, urllib3_errors.ConnectTimeoutError):
-        return requests.ConnectTimeout(str(error))
-    if isinstance(error, urllib3_errors.TimeoutError):
-        return requests.ReadTimeout(str(error))
-    if isinstance(error, urllib3_errors.SSLError):
-        return requests.exceptions.SSLError(str(error))
-    return requests.ConnectionError(str(error))
+def tls_context(settings: VaultSettings) -> ssl.SSLContext:
+    """The TLS settings: the configured CA file or directory only, else the system's store."""
+    if settings.ca_cert is not None:
+        if settings.ca_cert.is_dir():
+            return ssl.create_default_context(capath=str(settings.ca_cert))
+        return ssl.create_default_context(cafile=str(settings.ca_cert))
+    context = ssl.create_default_context()
+    if not settings.tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def _json_object(content: bytes) -> Mapping[str, Any] | None:
+    if not content:
+        return None
+    try:
+        decoded = msgspec.json.decode(content)
+    except msgspec.DecodeError:
+        return None
+    return decoded if isinstance(decoded, dict) else None

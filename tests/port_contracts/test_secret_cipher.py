@@ -3,13 +3,13 @@
 import base64
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from adapters.local_cipher.cipher import LocalAesGcmCipher
-from adapters.vault.client import TokenAuth, VaultSession, VaultSettings
-from adapters.vault.gateway import VaultGateway
+from adapters.vault.client import VaultClient
+from adapters.vault.settings import TokenAuth, VaultSettings
 from adapters.vault.setup import ensure_transit_key
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.errors import SecretUnreadable
@@ -26,18 +26,18 @@ class CipherUnderTest:
         self._keys = {1: os.urandom(32)}
         self._vault = shared_vault
         self._key_name = f"contract-{uuid.uuid4().hex[:12]}"
-        self._sessions: list[VaultSession] = []
+        self._clients: list[VaultClient] = []
         if shared_vault is not None:
             ensure_transit_key(shared_vault.server.client(), key=self._key_name)
 
     def cipher(self) -> SecretCipher:
         if self._vault is None:
             return LocalAesGcmCipher(self._keys)
-        session = VaultSession(
+        client = VaultClient(
             VaultSettings(self._vault.server.addr, TokenAuth(self._vault.server.root_token))
         )
-        self._sessions.append(session)
-        return VaultTransitCipher(VaultGateway(session), key=self._key_name)
+        self._clients.append(client)
+        return VaultTransitCipher(client, key=self._key_name)
 
     def rotate(self) -> SecretCipher:
         if self._vault is None:
@@ -46,17 +46,17 @@ class CipherUnderTest:
             self._vault.server.client().secrets.transit.rotate_key(name=self._key_name)
         return self.cipher()
 
-    def close(self) -> None:
-        for session in self._sessions:
-            session.close()
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
 
 
 @pytest.fixture(params=["local", "vault"])
-def under_test(request: pytest.FixtureRequest) -> Iterator[CipherUnderTest]:
+async def under_test(request: pytest.FixtureRequest) -> AsyncIterator[CipherUnderTest]:
     vault = request.getfixturevalue("shared_vault") if request.param == "vault" else None
     subject = CipherUnderTest(request.param, vault)
     yield subject
-    subject.close()
+    await subject.close()
 
 
 @pytest.fixture

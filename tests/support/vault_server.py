@@ -21,6 +21,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,8 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+import httpx
 import hvac
-import requests
 
 STARTUP_TIMEOUT_SECONDS: Final = 120.0
 """Generous: a loaded two-core machine can take a minute to start and unseal a dev server."""
@@ -227,8 +228,10 @@ class VaultServer:
 
     def _is_active(self) -> bool:
         try:
-            answer = requests.get(f"{self.addr}/v1/sys/health", timeout=1, verify=self._verify())
-        except requests.RequestException:
+            verify = self._verify()
+            trust = ssl.create_default_context(cafile=verify) if isinstance(verify, str) else True
+            answer = httpx.get(f"{self.addr}/v1/sys/health", timeout=1, verify=trust)
+        except httpx.HTTPError:
             return False
         return answer.status_code == 200
 

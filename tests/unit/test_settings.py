@@ -118,13 +118,31 @@ def test_loopback_detection(host: str, loopback: bool) -> None:
         ({"MFA_VAULT_ADDR": "http://vault.internal:8200"}, "https"),
         ({"MFA_VAULT_SECRET_ID": ""}, "AppRole needs both"),
         ({"MFA_VAULT_TOKEN": "hvs.x"}, "one of them"),
+        ({"MFA_VAULT_TOKEN_FILE": "/run/vault/token"}, "one of them"),
+        ({"MFA_VAULT_K8S_ROLE": "mfa-service"}, "one of them"),
         ({"MFA_VAULT_TIMEOUT": "30"}, "MFA_VAULT_TIMEOUT"),
+        ({"MFA_VAULT_MAX_CONNECTIONS": "0"}, "MFA_VAULT_MAX_CONNECTIONS"),
         ({"MFA_NOTIFIER": "webhook"}, "MFA_NOTIFY_WEBHOOK_URL"),
     ],
 )
 def test_vault_and_notifier_settings_are_checked(change: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_environment({**PRODUCTION, **change})
+
+
+def test_vault_credentials_from_a_token_file_or_kubernetes_auth() -> None:
+    without_approle = {**PRODUCTION, "MFA_VAULT_ROLE_ID": "", "MFA_VAULT_SECRET_ID": ""}
+    from_file = Settings.from_environment(
+        {**without_approle, "MFA_VAULT_TOKEN_FILE": "/run/vault/token"}
+    ).vault
+    assert from_file is not None
+    assert from_file.token_file == Path("/run/vault/token")
+    kubernetes = Settings.from_environment(
+        {**without_approle, "MFA_VAULT_K8S_ROLE": "mfa-service", "MFA_VAULT_K8S_MOUNT": "k8s-prod"}
+    ).vault
+    assert kubernetes is not None
+    assert (kubernetes.k8s_role, kubernetes.k8s_mount) == ("mfa-service", "k8s-prod")
+    assert kubernetes.k8s_token_file == Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
 def test_vault_secrets_never_print() -> None:

@@ -1,26 +1,26 @@
 """Fixtures for the Vault adapter tests, on real OpenBao dev servers.
 
 Most tests share one server and get a transit key of their own; tests that seal, stop or restart
-Vault get a server of their own. Every server, proxy and client session is stopped or closed in the fixture's
+Vault get a server of their own. Every server, proxy and client is stopped or closed in the fixture's
 finalizer, also when the test fails.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from adapters.vault.client import AppRoleAuth, TokenAuth, VaultSession, VaultSettings
-from adapters.vault.gateway import VaultGateway
+from adapters.vault.client import VaultClient
 from adapters.vault.names import DEFAULT_KEY, DEFAULT_MOUNT
+from adapters.vault.settings import Credentials, TokenAuth, VaultSettings
 from adapters.vault.transit_cipher import VaultTransitCipher
 from tests.integration.vault.helpers import (
     TEST_TIMEOUT_SECONDS,
     CipherFactory,
-    SessionFactory,
+    ClientFactory,
     provision,
 )
 from tests.support.delay_proxy import DelayProxy
@@ -51,56 +51,48 @@ def transit_key(vault: VaultServer) -> str:
 
 
 @pytest.fixture
-def make_session() -> Iterator[SessionFactory]:
-    sessions: list[VaultSession] = []
+async def make_client() -> AsyncIterator[ClientFactory]:
+    clients: list[VaultClient] = []
 
     def build(
         addr: str,
-        auth: TokenAuth | AppRoleAuth,
+        auth: Credentials,
         *,
         timeout: float = TEST_TIMEOUT_SECONDS,
         ca_cert: Path | None = None,
-    ) -> VaultSession:
-        session = VaultSession(VaultSettings(addr, auth, timeout=timeout, ca_cert=ca_cert))
-        sessions.append(session)
-        return session
+        max_connections: int = 16,
+    ) -> VaultClient:
+        settings = VaultSettings(addr, auth, timeout=timeout, ca_cert=ca_cert)
+        client = VaultClient(settings, max_connections=max_connections)
+        clients.append(client)
+        return client
 
     yield build
-    for session in sessions:
-        session.close()
+    for client in clients:
+        await client.aclose()
 
 
 @pytest.fixture
-def coalesce_window() -> float | None:
-    """No coalescing; a test module overrides this fixture to run its tests both ways."""
-    return None
-
-
-@pytest.fixture
-def make_cipher(make_session: SessionFactory, coalesce_window: float | None) -> CipherFactory:
+def make_cipher(make_client: ClientFactory) -> CipherFactory:
     def build(
         server: VaultServer,
         key: str,
         *,
         token: str | None = None,
-        auth: TokenAuth | AppRoleAuth | None = None,
+        auth: Credentials | None = None,
         addr: str | None = None,
         timeout: float = TEST_TIMEOUT_SECONDS,
         max_concurrency: int = 16,
         batch_size: int = 100,
         mount: str = DEFAULT_MOUNT,
     ) -> VaultTransitCipher:
-        session = make_session(
-            addr or server.addr, auth or TokenAuth(token or server.root_token), timeout=timeout
+        client = make_client(
+            addr or server.addr,
+            auth or TokenAuth(token or server.root_token),
+            timeout=timeout,
+            max_connections=max_concurrency,
         )
-        gateway = VaultGateway(session, max_concurrency=max_concurrency)
-        return VaultTransitCipher(
-            gateway,
-            key=key,
-            mount=mount,
-            batch_size=batch_size,
-            coalesce_window=coalesce_window,
-        )
+        return VaultTransitCipher(client, key=key, mount=mount, batch_size=batch_size)
 
     return build
 

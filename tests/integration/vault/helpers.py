@@ -5,21 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from adapters.vault.client import AppRoleAuth, TokenAuth, VaultSession
+from adapters.vault.client import VaultClient
 from adapters.vault.names import DEFAULT_MOUNT
+from adapters.vault.settings import Credentials
 from adapters.vault.setup import ensure_transit_key, rotation_job_policy, service_policy
 from adapters.vault.transit_cipher import VaultTransitCipher
 from tests.support.vault_server import VaultServer
 
 TEST_TIMEOUT_SECONDS = 1.0
-"""The adapter's HTTP timeout in these tests; the gateway's deadline is half a second more."""
+"""The adapter's HTTP timeout in these tests; the client's deadline is half a second more."""
 
 
 class CipherFactory(Protocol):
     """Builds a cipher on ``server`` (or on ``addr``, e.g. a proxy) for ``key``.
 
-    Authenticates with ``auth``, else with ``token``, else with the root token. Coalesces requests
-    as the ``coalesce_window`` fixture says (off unless a test module overrides it).
+    Authenticates with ``auth``, else with ``token``, else with the root token. At most
+    ``max_concurrency`` requests are in flight at once (the client's connections).
     """
 
     def __call__(
@@ -28,7 +29,7 @@ class CipherFactory(Protocol):
         key: str,
         *,
         token: str | None = None,
-        auth: TokenAuth | AppRoleAuth | None = None,
+        auth: Credentials | None = None,
         addr: str | None = None,
         timeout: float = TEST_TIMEOUT_SECONDS,
         max_concurrency: int = 16,
@@ -37,18 +38,20 @@ class CipherFactory(Protocol):
     ) -> VaultTransitCipher: ...
 
 
-class SessionFactory(Protocol):
-    """Builds a client session for ``addr`` with ``auth`` and the tests' short timeout, trusting
-    ``ca_cert`` if given."""
+class ClientFactory(Protocol):
+    """Builds a client for ``addr`` with ``auth`` and the tests' short timeout, trusting
+    ``ca_cert`` if given, with at most ``max_connections`` requests in flight; closed after the
+    test."""
 
     def __call__(
         self,
         addr: str,
-        auth: TokenAuth | AppRoleAuth,
+        auth: Credentials,
         *,
         timeout: float = TEST_TIMEOUT_SECONDS,
         ca_cert: Path | None = None,
-    ) -> VaultSession: ...
+        max_connections: int = 16,
+    ) -> VaultClient: ...
 
 
 def provision(server: VaultServer, key: str) -> None:

@@ -8,13 +8,12 @@ import uuid
 import pytest
 from hvac.exceptions import Forbidden
 
-from adapters.vault.client import AppRoleAuth, TokenAuth, VaultSettings
-from adapters.vault.gateway import VaultGateway
+from adapters.vault.settings import AppRoleAuth, TokenAuth, VaultSettings
 from adapters.vault.setup import service_policy
 from application.errors import DependencyUnavailable
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
-from tests.integration.vault.helpers import CipherFactory, SessionFactory
+from tests.integration.vault.helpers import CipherFactory, ClientFactory
 from tests.support.vault_server import VaultServer
 
 SECRET = TotpSecret.from_entropy(os.urandom(20))
@@ -80,10 +79,10 @@ def test_approle_secret_id_and_token_never_appear_in_repr() -> None:
 
 
 async def test_approle_login_at_start_up_fails_fast_on_a_wrong_secret_id(
-    vault: VaultServer, transit_key: str, make_session: SessionFactory
+    vault: VaultServer, transit_key: str, make_client: ClientFactory
 ) -> None:
     good = _approle(vault, transit_key)
-    await VaultGateway(make_session(vault.addr, good)).login()
+    await make_client(vault.addr, good).login()
     wrong = AppRoleAuth(good.role_id, secret_id=str(uuid.uuid4()), mount_point=good.mount_point)
     with pytest.raises(DependencyUnavailable):
-        await VaultGateway(make_session(vault.addr, wrong)).login()
+        await make_client(vault.addr, wrong).login()

@@ -7,18 +7,20 @@ import uuid
 
 import pytest
 
-from adapters.vault.client import AppRoleAuth, TokenAuth, VaultSettings, build_hvac_client
-from adapters.vault.gateway import VaultGateway
+from adapters.vault.operator_client import build_operator_client
+from adapters.vault.settings import AppRoleAuth, TokenAuth, VaultSettings
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
-from tests.integration.vault.helpers import CipherFactory, SessionFactory
+from tests.integration.vault.helpers import CipherFactory, ClientFactory
 from tests.support.vault_server import VaultServer
 
 
 def test_vault_token_from_the_environment_is_never_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VAULT_TOKEN", "hvs.from-the-environment")
-    client = build_hvac_client(VaultSettings("https://vault.example", AppRoleAuth("role", "id")))
+    client = build_operator_client(
+        VaultSettings("https://vault.example", AppRoleAuth("role", "id"))
+    )
     assert client.token == ""
 
 
@@ -50,8 +52,8 @@ def test_settings_refuse_an_address_without_scheme_or_a_timeout_that_is_not_posi
 
 @pytest.mark.parametrize(("mount", "key"), [("transit", "mfa/*"), ("trans it", "mfa-totp")])
 def test_cipher_refuses_key_and_mount_names_that_are_not_plain(
-    vault: VaultServer, make_session: SessionFactory, mount: str, key: str
+    vault: VaultServer, make_client: ClientFactory, mount: str, key: str
 ) -> None:
-    gateway = VaultGateway(make_session(vault.addr, TokenAuth(vault.root_token)))
+    client = make_client(vault.addr, TokenAuth(vault.root_token))
     with pytest.raises(ValueError, match="invalid transit"):
-        VaultTransitCipher(gateway, key=key, mount=mount)
+        VaultTransitCipher(client, key=key, mount=mount)

@@ -18,13 +18,6 @@ from tests.support.vault_server import VaultServer
 SECRET = TotpSecret.from_entropy(os.urandom(20))
 
 
-@pytest.fixture(params=[None, 0.002], ids=["one-by-one", "coalesced"])
-def coalesce_window(request: pytest.FixtureRequest) -> float | None:
-    """Every test here runs with single requests and with concurrent requests coalesced."""
-    window: float | None = request.param
-    return window
-
-
 def _owner(user: str = "alice") -> SecretOwner:
     return SecretOwner(user, uuid.uuid4())
 

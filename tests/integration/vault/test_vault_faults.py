@@ -12,10 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.vault.client import TokenAuth
-from adapters.vault.gateway import VaultGateway
 from adapters.vault.names import DEFAULT_KEY
 from adapters.vault.probe import VaultProbe
+from adapters.vault.settings import TokenAuth
 from application.errors import DependencyUnavailable, SecretUnreadable
 from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretOwner
@@ -23,7 +22,7 @@ from domain.secret import TotpSecret
 from tests.integration.vault.helpers import (
     TEST_TIMEOUT_SECONDS,
     CipherFactory,
-    SessionFactory,
+    ClientFactory,
     service_token,
 )
 from tests.support.delay_proxy import DelayProxy
@@ -197,11 +196,9 @@ async def test_missing_transit_mount_is_an_outage(
 
 
 async def test_probe_passes_on_an_unsealed_vault_and_fails_on_a_sealed_or_stopped_one(
-    own_vault: VaultServer, make_session: SessionFactory
+    own_vault: VaultServer, make_client: ClientFactory
 ) -> None:
-    probe: ReadinessProbe = VaultProbe(
-        VaultGateway(make_session(own_vault.addr, TokenAuth("not-needed")))
-    )
+    probe: ReadinessProbe = VaultProbe(make_client(own_vault.addr, TokenAuth("not-needed")))
     assert probe.name == "vault"
     await probe.check()
 
@@ -218,10 +215,10 @@ async def test_probe_passes_on_an_unsealed_vault_and_fails_on_a_sealed_or_stoppe
 
 
 async def test_probe_behind_a_slow_vault_is_unavailable(
-    vault: VaultServer, proxy_to: ProxyFactory, make_session: SessionFactory
+    vault: VaultServer, proxy_to: ProxyFactory, make_client: ClientFactory
 ) -> None:
     proxy = proxy_to(vault)
-    probe = VaultProbe(VaultGateway(make_session(proxy.addr, TokenAuth("not-needed"))))
+    probe = VaultProbe(make_client(proxy.addr, TokenAuth("not-needed")))
     proxy.delay = 5.0
     async with asyncio.timeout(HANG_GUARD_SECONDS):
         with pytest.raises(DependencyUnavailable):
