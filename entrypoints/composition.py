@@ -33,6 +33,11 @@ from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.local_cipher.key_file import load_or_create_key_ring
 from adapters.notifications.logging_notifier import LoggingNotifier
 from adapters.notifications.webhook import WebhookNotifier
+from adapters.prometheus.build_info import publish_build_info
+from adapters.prometheus.business import PrometheusOperationalMetrics
+from adapters.prometheus.database import measure_engine
+from adapters.prometheus.jwks import CountedJwksSource
+from adapters.prometheus.measured_cipher import MeasuredCipher
 from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
@@ -62,9 +67,11 @@ from adapters.vault.setup import (
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.agent import OperatorAtConsole, RecentSecondFactor
 from application.errors import DependencyUnavailable
+from application.event_counting import CountingUnitOfWorkFactory
 from application.idempotency import IdempotencyGuard
 from application.ports.clock import Clock
 from application.ports.notifications import Notifier
+from application.ports.operational_metrics import OperationalMetrics
 from application.ports.qr_renderer import QrRenderer
 from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretCipher
@@ -75,6 +82,7 @@ from application.use_cases.attempts import AttemptGate
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
 from application.use_cases.deliver_notifications import DeliverNotifications
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
+from application.use_cases.measure_outbox_backlog import MeasureOutboxBacklog
 from application.use_cases.purge_expired_enrollments import PurgeExpiredEnrollments
 from application.use_cases.regenerate_recovery_codes import (
     GetRecoveryCodeStatus,
@@ -114,6 +122,7 @@ class Overrides:
     qr_renderer: QrRenderer | None = None
     clock: Clock | None = None
     notifier: Notifier | None = None
+    metrics: OperationalMetrics | None = None
 
 
 def development_issuer(settings: Settings) -> DevelopmentIssuer:
@@ -138,6 +147,7 @@ async def _database(
 ) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
     engine = database_engine(settings)
     stack.push_async_callback(engine.dispose)
+    measure_engine(engine, engine.dialect.name)
     if settings.is_development:
         await upgrade(engine)
     else:
@@ -156,7 +166,7 @@ async def _cipher(
     await client.login()
     cipher = VaultTransitCipher(client, key=vault.key, mount=vault.mount)
     await verify_owner_binding(cipher)
-    return cipher, VaultProbe(client)
+    return MeasuredCipher(cipher, "vault"), VaultProbe(client)
 
 
 def _vault_config(settings: Settings) -> VaultConfig:
@@ -209,12 +219,15 @@ async def _notifier(settings: Settings, stack: AsyncExitStack) -> Notifier:
     )
 
 
-async def _deliver_forever(deliver: DeliverNotifications, interval: float) -> None:
+async def _deliver_forever(
+    deliver: DeliverNotifications, measure: MeasureOutboxBacklog, interval: float
+) -> None:
     """Delivers the outbox in the background of each worker; the outbox's leases keep workers
-    from sending one notification twice at once."""
+    from sending one notification twice at once. Measures the backlog after each round."""
     while True:
         try:
             delivered = await deliver()
+            await measure()
         except DependencyUnavailable:
             logger.warning("notification delivery paused: the database is unavailable")
             delivered = 0
@@ -293,7 +306,7 @@ async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerif
     else:
         source = JwksFileSource(development_issuer(settings).jwks_path)
     return JwtTokenVerifier(
-        source=source,
+        source=CountedJwksSource(source),
         issuer=settings.token_issuer,
         audience=settings.token_audience,
         algorithms=settings.token_algorithms,
@@ -308,11 +321,14 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
     """Every adapter the settings choose, unless overridden, wired into the use cases."""
     async with AsyncExitStack() as stack:
         probes: list[ReadinessProbe] = []
+        metrics = overrides.metrics or PrometheusOperationalMetrics()
+        publish_build_info(settings.build_revision)
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
         else:
             unit_of_work, database_probe = await _database(settings, stack)
             probes.append(database_probe)
+        unit_of_work = CountingUnitOfWorkFactory(unit_of_work, metrics)
         if overrides.cipher is not None:
             cipher = overrides.cipher
         else:
@@ -325,7 +341,10 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             notifier=overrides.notifier or await _notifier(settings, stack),
             clock=clock,
         )
-        delivery = asyncio.create_task(_deliver_forever(deliver, settings.notify_interval_seconds))
+        measure = MeasureOutboxBacklog(unit_of_work=unit_of_work, metrics=metrics)
+        delivery = asyncio.create_task(
+            _deliver_forever(deliver, measure, settings.notify_interval_seconds)
+        )
         stack.push_async_callback(_stop, delivery)
         generator = PyotpGenerator()
         attempts = AttemptGate(unit_of_work)

@@ -151,6 +151,9 @@ class Settings:
         """Where the pseudonym key is read from when it is not given inline; the development
         profile creates it there (not as ``*.key``: that is the local cipher's key ring)."""
         return self.pseudonym_key_file or self.data_dir / "pseudonym-hmac.secret"
+    build_revision: str = "unknown"
+    log_user_key: str | None = field(default=None, repr=False)
+    """The key of the user pseudonym in log lines; None: a random key per process."""
 
     @property
     def is_development(self) -> bool:
@@ -228,6 +231,8 @@ class Settings:
             admin_scope=reader.text("MFA_ADMIN_SCOPE", DEVELOPMENT_ADMIN_SCOPE),
             pseudonym_key=reader.optional("MFA_PSEUDONYM_KEY"),
             pseudonym_key_file=_optional_path(reader, "MFA_PSEUDONYM_KEY_FILE"),
+            build_revision=reader.text("MFA_BUILD_REVISION", "unknown"),
+            log_user_key=reader.optional("MFA_LOG_USER_KEY"),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:

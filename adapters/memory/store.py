@@ -211,6 +211,9 @@ class MemoryOutbox:
             (notification_id, {"due_at": due, "attempts": stored.attempts + 1})
         )
 
+    async def backlog(self) -> int:
+        return sum(1 for n in self._store.outbox if n.delivered_at is None)
+
 
 class MemoryIdempotencyStore:
     def __init__(self, store: MemoryStore, staged: _Staged) -> None:

@@ -11,6 +11,8 @@ from adapters.sqlalchemy.tables import notification_outbox as outbox
 from adapters.sqlalchemy.transaction import Transaction
 from application.ports.notifications import Notification, NotificationKind, PendingNotification
 
+_BACKLOG = sa.select(sa.func.count()).where(outbox.c.delivered_at.is_(None))
+
 
 class SqlOutbox:
     """Implements Outbox. ``claim`` moves each row's due time to the end of the lease, and on
@@ -74,3 +76,7 @@ class SqlOutbox:
                 .where(outbox.c.id == notification_id)
                 .values(due_at=due, attempts=outbox.c.attempts + 1)
             )
+
+    async def backlog(self) -> int:
+        with translated_errors():
+            return int((await self._transaction.execute(_BACKLOG)).scalar_one())

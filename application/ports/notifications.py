@@ -56,6 +56,10 @@ class Outbox(Protocol):
         """Counts a failed delivery and makes the notification due again at ``due``."""
         ...
 
+    async def backlog(self) -> int:
+        """How many notifications are not delivered yet (due or waiting for a retry)."""
+        ...
+
 
 class Notifier(Protocol):
     """Tells the user (e-mail, push, the bank's messaging service)."""

@@ -77,3 +77,19 @@ async def test_rolled_back_changes_announce_nothing(unit_of_work: UnitOfWorkFact
         unit_of_work=unit_of_work, notifier=notifier, clock=FrozenClock(NOW)
     )
     assert await deliver() == 0
+
+
+async def test_the_backlog_counts_what_is_not_delivered_yet(
+    unit_of_work: UnitOfWorkFactory,
+) -> None:
+    await _announce(unit_of_work, NotificationKind.LOCKED_OUT, NotificationKind.LOCKED_OUT)
+    deliver = DeliverNotifications(
+        unit_of_work=unit_of_work, notifier=FlakyNotifier(failures=1), clock=FrozenClock(NOW)
+    )
+    async with unit_of_work() as uow:
+        before = await uow.outbox.backlog()
+
+    assert await deliver() == 1
+    async with unit_of_work() as uow:
+        after = await uow.outbox.backlog()
+    assert [before, after] == [2, 1], "the failed one waits for its retry"

@@ -1,0 +1,109 @@
+"""Dependency metrics: Postgres statements by family, the pool's connections in use and waiting,
+Vault (or any cipher) calls and their failures by the error's class."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.prometheus.database import measure_engine, statement_family
+from adapters.prometheus.measured_cipher import MeasuredCipher
+from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
+from application.errors import DependencyUnavailable
+from application.ports.secret_cipher import SecretOwner
+from domain.secret import TotpSecret
+from tests.support.doubles import UnavailableCipher
+
+
+def _value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_a_statement_family_is_its_verb_and_first_table_never_a_value() -> None:
+    assert statement_family("SELECT e.id FROM enrollments AS e WHERE e.user_id = $1") == (
+        "select enrollments"
+    )
+    assert statement_family('UPDATE "notification_outbox" SET due_at=$1') == (
+        "update notification_outbox"
+    )
+    assert statement_family("INSERT INTO audit_events (action) VALUES ($1)") == (
+        "insert audit_events"
+    )
+    assert statement_family("SELECT 1") == "select"
+
+
+async def test_postgres_statements_and_pool_are_measured(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, DatabaseLimits(pool_size=1, max_overflow=0))
+    measure_engine(engine, "postgresql")
+    family = {"dependency": "postgresql", "operation": "select enrollments"}
+    before = _value("mfa_dependency_duration_seconds_count", **family)
+    in_use_before = _value("mfa_db_pool_connections_in_use")
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text("SELECT count(*) FROM enrollments"))
+            assert _value("mfa_db_pool_connections_in_use") == in_use_before + 1
+            waiter = asyncio.create_task(_select_one(engine))
+            await _eventually(lambda: _value("mfa_db_pool_waiting") >= 1, "a waiting checkout")
+        await asyncio.wait_for(waiter, 60)
+        assert _value("mfa_db_pool_waiting") == 0
+        assert _value("mfa_db_pool_connections_in_use") == in_use_before
+        assert _value("mfa_dependency_duration_seconds_count", **family) == before + 2
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failing_statement_counts_as_an_error_of_its_family(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    measure_engine(engine, "postgresql")
+    labels = {"dependency": "postgresql", "operation": "select no_such_table"}
+    try:
+        with pytest.raises(Exception, match="no_such_table"):
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT * FROM no_such_table"))
+    finally:
+        await engine.dispose()
+    errors = [
+        sample
+        for metric in REGISTRY.collect()
+        if metric.name == "mfa_dependency_errors"
+        for sample in metric.samples
+        if sample.name == "mfa_dependency_errors_total"
+        and sample.labels.get("operation") == labels["operation"]
+    ]
+    assert [(s.labels["error"], s.value) for s in errors] == [("ProgrammingError", 1.0)]
+
+
+async def test_a_cipher_failure_is_timed_and_counted_by_its_class() -> None:
+    cipher = MeasuredCipher(UnavailableCipher(), "vault")
+    labels = {"dependency": "vault", "operation": "decrypt"}
+    count = _value("mfa_dependency_duration_seconds_count", **labels)
+    errors = _value("mfa_dependency_errors_total", **labels, error="DependencyUnavailable")
+
+    with pytest.raises(DependencyUnavailable):
+        await cipher.decrypt("vault:v1:AAAA", SecretOwner("alice", uuid.uuid4()))
+    with pytest.raises(DependencyUnavailable):
+        await cipher.encrypt(TotpSecret.from_entropy(bytes(20)), SecretOwner("a", uuid.uuid4()))
+
+    assert _value("mfa_dependency_duration_seconds_count", **labels) == count + 1
+    assert (
+        _value("mfa_dependency_errors_total", **labels, error="DependencyUnavailable") == errors + 1
+    )
+
+
+async def _select_one(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT id FROM enrollments LIMIT 1"))
+
+
+async def _eventually(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within 60 s"
+        await asyncio.sleep(0.05)
