@@ -7,12 +7,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 from litestar import Litestar
+from opentelemetry import trace
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
+from opentelemetry.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.introspection.answer import AnswerRules
@@ -33,9 +37,15 @@ from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.local_cipher.key_file import load_or_create_key_ring
 from adapters.notifications.logging_notifier import LoggingNotifier
 from adapters.notifications.webhook import WebhookNotifier
-from adapters.prometheus.build_info import publish_build_info
+from adapters.opentelemetry.database import trace_engine
+from adapters.opentelemetry.export import tracer_provider_from_environment
+from adapters.opentelemetry.traced_cipher import TracedCipher
+from adapters.opentelemetry.traced_qr_renderer import TracedQrRenderer
+from adapters.opentelemetry.traced_token_verifier import TracedTokenVerifier
+from adapters.prometheus.build_info import installed_version, publish_build_info
 from adapters.prometheus.business import PrometheusOperationalMetrics
 from adapters.prometheus.database import measure_engine
+from adapters.prometheus.dependencies import SPANS_DROPPED
 from adapters.prometheus.jwks import CountedJwksSource
 from adapters.prometheus.measured_cipher import MeasuredCipher
 from adapters.pyotp.generator import PyotpGenerator
@@ -123,6 +133,8 @@ class Overrides:
     clock: Clock | None = None
     notifier: Notifier | None = None
     metrics: OperationalMetrics | None = None
+    tracer_provider: TracerProvider | None = None
+    """None: OpenTelemetry's global provider (``configure_tracing``)."""
 
 
 def development_issuer(settings: Settings) -> DevelopmentIssuer:
@@ -142,12 +154,23 @@ def database_engine(settings: Settings) -> AsyncEngine:
     return create_engine(settings.database_url, limits)
 
 
+def configure_tracing(environ: Mapping[str, str]) -> None:
+    """OpenTelemetry for this process, from the standard ``OTEL_*`` variables: the global tracer
+    provider, and spans with ``traceparent`` propagation for every httpx client (JWKS, webhook,
+    Vault transit) and urllib3 pool (hvac). Export is off unless configured."""
+    provider = tracer_provider_from_environment(environ, installed_version(), SPANS_DROPPED.inc)
+    trace.set_tracer_provider(provider)
+    HTTPXClientInstrumentor().instrument()
+    URLLib3Instrumentor().instrument()
+
+
 async def _database(
-    settings: Settings, stack: AsyncExitStack
+    settings: Settings, stack: AsyncExitStack, tracer_provider: TracerProvider | None = None
 ) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
     engine = database_engine(settings)
     stack.push_async_callback(engine.dispose)
     measure_engine(engine, engine.dialect.name)
+    trace_engine(engine, tracer_provider)
     if settings.is_development:
         await upgrade(engine)
     else:
@@ -323,10 +346,13 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         probes: list[ReadinessProbe] = []
         metrics = overrides.metrics or PrometheusOperationalMetrics()
         publish_build_info(settings.build_revision)
+        tracer = trace.get_tracer("mfa", tracer_provider=overrides.tracer_provider)
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
         else:
-            unit_of_work, database_probe = await _database(settings, stack)
+            unit_of_work, database_probe = await _database(
+                settings, stack, overrides.tracer_provider
+            )
             probes.append(database_probe)
         unit_of_work = CountingUnitOfWorkFactory(unit_of_work, metrics)
         if overrides.cipher is not None:
@@ -334,8 +360,10 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         else:
             cipher, cipher_probe = await _cipher(settings, stack)
             probes.extend([cipher_probe] if cipher_probe else [])
+            if settings.cipher is CipherKind.VAULT:
+                cipher = TracedCipher(cipher, "vault", tracer)
         clock = overrides.clock or SystemClock()
-        qr_renderer = overrides.qr_renderer or SegnoQrRenderer()
+        qr_renderer = TracedQrRenderer(overrides.qr_renderer or SegnoQrRenderer(), tracer)
         deliver = DeliverNotifications(
             unit_of_work=unit_of_work,
             notifier=overrides.notifier or await _notifier(settings, stack),
@@ -406,7 +434,9 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
                 issuer=settings.issuer,
             ),
             idempotency=IdempotencyGuard(unit_of_work=unit_of_work, clock=clock),
-            token_verifier=overrides.token_verifier or await _token_verifier(settings, stack),
+            token_verifier=TracedTokenVerifier(
+                overrides.token_verifier or await _token_verifier(settings, stack), tracer
+            ),
             readiness_probes=overrides.readiness_probes or tuple(probes),
             admin=AdminServices.build(
                 unit_of_work, clock, RecentSecondFactor(step_up), pseudonym_key(settings)
@@ -425,7 +455,11 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             yield
 
     return build_http_app(
-        HttpOptions(max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins),
+        HttpOptions(
+            max_body_bytes=settings.max_body_bytes,
+            cors_origins=settings.cors_origins,
+            tracer_provider=(overrides or Overrides()).tracer_provider,
+        ),
         lifespan,
     )
 

@@ -3,8 +3,6 @@ the pool's connections in use and waiting, through SQLAlchemy's engine and pool 
 
 from __future__ import annotations
 
-import functools
-import re
 import time
 from typing import Any, Final
 
@@ -19,20 +17,9 @@ from adapters.prometheus.dependencies import (
     DEPENDENCY_DURATION,
     DEPENDENCY_ERRORS,
 )
+from adapters.sqlalchemy.statement_family import statement_family
 
-_VERB: Final = re.compile(r"\s*([A-Za-z]+)")
-_TABLE: Final = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _STARTED: Final = "mfa_statement_started"
-
-
-@functools.lru_cache(maxsize=512)
-def statement_family(statement: str) -> str:
-    """``select enrollments``, ``update notification_outbox``, ``begin``: the verb and the first
-    table, never a value (the service's statements bind their values as parameters)."""
-    verb = _VERB.match(statement)
-    table = _TABLE.search(statement)
-    name = verb.group(1).lower() if verb else "other"
-    return f"{name} {table.group(1).lower()}" if table else name
 
 
 def measure_engine(engine: AsyncEngine, dependency: str) -> None:

@@ -34,3 +34,7 @@ BUILD_INFO = Gauge(
     ("version", "revision"),
     multiprocess_mode="livemax",
 )
+SPANS_DROPPED = Counter(
+    "mfa_trace_spans_dropped",
+    "Spans not exported: the export queue was full or the collector refused or was unreachable.",
+)

@@ -11,7 +11,9 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
+from opentelemetry.trace import TracerProvider
 
+from entrypoints.http.access_log import log_access
 from entrypoints.http.admin_access import ADMIN_TOKEN, require_admin_scope
 from entrypoints.http.allow_header import allow_every_method
 from entrypoints.http.authentication import bearer_authentication
@@ -40,6 +42,7 @@ from entrypoints.http.controllers.verification import confirm_enrollment, verify
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
+from entrypoints.http.tracing import name_server_span, tracing_plugin
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
@@ -48,6 +51,8 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 class HttpOptions:
     max_body_bytes: int = 4096
     cors_origins: Sequence[str] = ()
+    tracer_provider: TracerProvider | None = None
+    """None: OpenTelemetry's global provider."""
 
 
 def admin_router() -> Router:
@@ -93,7 +98,14 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             client_disconnect_middleware,
             bearer_authentication(),
         ],
-        before_send=[allow_every_method, add_response_headers, record_request],
+        before_send=[
+            allow_every_method,
+            add_response_headers,
+            name_server_span,
+            record_request,
+            log_access,
+        ],
+        plugins=[tracing_plugin(options.tracer_provider)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=options.max_body_bytes,
         cors_config=CORSConfig(allow_origins=list(options.cors_origins))

@@ -11,6 +11,7 @@ from litestar.middleware.base import DefineMiddleware
 
 from application.errors import InvalidToken, MissingToken
 from entrypoints.http.services import services_of
+from entrypoints.log_context import bind_user
 
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
 PUBLIC_PATHS = ["^/health/", "^/schema", "^/metrics$"]
@@ -34,6 +35,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
             raise InvalidToken("the Authorization header is not a well-formed bearer token")
         token = match.group(1)
         principal = await services_of(connection.app).token_verifier.verify(token)
+        bind_user(principal.subject)
         return AuthenticationResult(user=principal, auth=None)
 
 

@@ -45,6 +45,10 @@ DURATION = Histogram(
 )
 
 
+def known_method(method: object) -> bool:
+    return method in KNOWN_METHODS
+
+
 async def record_request(message: Message, scope: Scope) -> None:
     """``before_send`` hook: counts the answer and its duration."""
     if message["type"] != "http.response.start":
@@ -54,7 +58,7 @@ async def record_request(message: Message, scope: Scope) -> None:
     if path == METRICS_PATH:
         return
     method = scope_dict.get("method")
-    labels = (method if method in KNOWN_METHODS else OTHER_METHOD, path, str(message["status"]))
+    labels = (method if known_method(method) else OTHER_METHOD, path, str(message["status"]))
     REQUESTS.labels(*labels).inc()
     started = started_at(scope)
     if started is not None:

@@ -1,13 +1,11 @@
-"""Every response's headers and access-log line, and the request id that ties them together.
+"""Every response's headers, and the request id that ties them to the log lines.
 
 The headers are set in Litestar's ``before_send`` hook, which sees every response: also those that
-authentication (401, 403) and routing (404, 405) answer before any route middleware runs. The access
-log leaves out query strings and header values.
+authentication (401, 403) and routing (404, 405) answer before any route middleware runs.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any
 
@@ -16,8 +14,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from entrypoints.http.request_context import REQUEST_ID_HEADER, assign_request_id, request_id_of
-
-access_log = logging.getLogger("mfa.access")
+from entrypoints.log_context import bind_request
 
 ALWAYS = {"X-Content-Type-Options": "nosniff"}
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -42,20 +39,21 @@ def started_at(scope: Scope) -> float | None:
 
 
 def request_timing_middleware(app: ASGIApp) -> ASGIApp:
-    """Gives a routed request its id and start time before anything else runs."""
+    """Gives a routed request its id, start time and log context before anything else runs."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
-            _ensure_request_id(scope)
+            request_id = _ensure_request_id(scope)
             scope_dict: Any = scope
             scope_dict[_STARTED] = time.perf_counter()
+            bind_request(request_id, scope_dict.get("path_template", ""))
         await app(scope, receive, send)
 
     return middleware
 
 
 async def add_response_headers(message: Message, scope: Scope) -> None:
-    """``before_send`` hook: the headers every response needs, and its access-log line."""
+    """``before_send`` hook: the headers every response needs."""
     if message["type"] != "http.response.start":
         return
     request_id = _ensure_request_id(scope)
@@ -63,14 +61,3 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     for name, value in {**ALWAYS, **NO_STORE}.items():
         headers[name] = value
     headers[REQUEST_ID_HEADER] = request_id
-    scope_dict: Any = scope
-    started = started_at(scope)
-    duration = f" {(time.perf_counter() - started) * 1000:.1f}ms" if started else ""
-    access_log.info(
-        "%s %s %s%s",
-        scope_dict.get("method", "-"),
-        scope_dict.get("path", "-"),
-        message["status"],
-        duration,
-        extra={"request_id": request_id},
-    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -13,9 +12,9 @@ from litestar import Litestar
 
 from application.errors import DependencyUnavailable
 from entrypoints.composition import Overrides
-from entrypoints.logging_setup import JsonFormatter
 from tests.support.doubles import BrokenQrRenderer
 from tests.support.in_process import serve_in_process
+from tests.support.log_capture import captured_logs
 
 Client = httpx.AsyncClient
 
@@ -85,11 +84,10 @@ async def test_openapi_viewer_is_served(client: Client) -> None:
 async def test_no_log_record_holds_the_secret_uri_or_token(
     client: Client,
     token_for: Callable[..., str],
-    caplog: pytest.LogCaptureFixture,
     qr_format: str,
 ) -> None:
     token = token_for()
-    with caplog.at_level(logging.DEBUG):
+    with captured_logs() as logs:
         response = await client.post(
             "/settings/MfaSecret",
             json={"mfaMethod": "totp", "qrFormat": qr_format},
@@ -101,18 +99,19 @@ async def test_no_log_record_holds_the_secret_uri_or_token(
             headers={"Authorization": f"Bearer {token}x"},
         )
     body: dict[str, Any] = response.json()
-    _assert_clean(caplog, [token, body["secret"], body["otpauthUri"], body["qrCodeUrl"][30:90]])
+    _assert_clean(
+        logs.getvalue(), [token, body["secret"], body["otpauthUri"], body["qrCodeUrl"][30:90]]
+    )
 
 
 async def test_error_logs_hold_no_token(
     app_with: Callable[..., Litestar],
     overrides: Overrides,
     token_for: Callable[..., str],
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     token = token_for()
     app = app_with(replace(overrides, qr_renderer=BrokenQrRenderer()))
-    with caplog.at_level(logging.DEBUG):
+    with captured_logs() as logs:
         async with serve_in_process(app) as client:
             response = await client.post(
                 "/settings/MfaSecret",
@@ -120,13 +119,11 @@ async def test_error_logs_hold_no_token(
                 headers={"Authorization": f"Bearer {token}"},
             )
     assert response.status_code == 500
-    assert any("unexpected error" in record.getMessage() for record in caplog.records)
-    _assert_clean(caplog, [token, token.split(".")[2]])
+    assert "unexpected error" in logs.getvalue()
+    _assert_clean(logs.getvalue(), [token, token.split(".")[2]])
 
 
-def _assert_clean(caplog: pytest.LogCaptureFixture, forbidden: list[str]) -> None:
-    formatter = JsonFormatter()
-    rendered = "\n".join(formatter.format(record) for record in caplog.records)
-    assert caplog.records, "the request should have been logged"
+def _assert_clean(rendered: str, forbidden: list[str]) -> None:
+    assert rendered, "the request should have been logged"
     for value in forbidden:
         assert value not in rendered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -33,7 +34,10 @@ def test_served_app_enrolls_with_a_development_token(tmp_path: Path) -> None:
     log = (tmp_path / "service.log").read_text()
     assert token not in log
     assert body["secret"] not in log
-    assert '"message": "POST /settings/MfaSecret 200' in log
+    access = [json.loads(line) for line in log.splitlines() if '"mfa.access"' in line]
+    assert ("POST", "/settings/MfaSecret", 200) in [
+        (a["method"], a["route"], a["status"]) for a in access
+    ]
 
 
 def test_several_workers_share_one_development_key(tmp_path: Path) -> None:

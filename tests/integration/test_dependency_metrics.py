@@ -13,9 +13,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.prometheus.database import measure_engine, statement_family
+from adapters.prometheus.database import measure_engine
 from adapters.prometheus.measured_cipher import MeasuredCipher
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
+from adapters.sqlalchemy.statement_family import statement_family
 from application.errors import DependencyUnavailable
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret

@@ -1,0 +1,20 @@
+"""The family of a SQL statement, for metric labels and span names."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Final
+
+_VERB: Final = re.compile(r"\s*([A-Za-z]+)")
+_TABLE: Final = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=512)
+def statement_family(statement: str) -> str:
+    """``select enrollments``, ``update notification_outbox``, ``begin``: the verb and the first
+    table, never a value (the service's statements bind their values as parameters)."""
+    verb = _VERB.match(statement)
+    table = _TABLE.search(statement)
+    name = verb.group(1).lower() if verb else "other"
+    return f"{name} {table.group(1).lower()}" if table else name
