@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The independent tools the tests compare against: oathtool (TOTP) and zbarimg (QR decoding).
+# The independent tools the tests compare against: oathtool (TOTP) and zbarimg (QR decoding);
+# promtool (Debian prometheus) checks and tests the alerting rules and dashboard queries.
 set -euo pipefail
 missing=()
 command -v oathtool >/dev/null || missing+=(oathtool)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
+command -v promtool >/dev/null || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
