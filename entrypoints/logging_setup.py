@@ -123,11 +123,24 @@ def configure_logging(
     )
 
 
-_structured: Any = structlog.get_logger()
-"""structlog's default until ``configure_logging`` builds the service's (a test without it)."""
+_structured: Any = None
 
 
 def structured_logger() -> Any:
-    """The logger of lines that skip the standard library (the access line): built once by
-    ``configure_logging`` with the same processors and encoder as every other line."""
+    """The logger of lines that skip the standard library (the access line): built by
+    ``configure_logging`` with the same processors and encoder as every other line. Without it (a
+    test, a program embedding the app) the lines go to the standard ``mfa.access`` logger, their
+    fields as ``extra``, the user pseudonymous all the same."""
+    global _structured
+    if _structured is None:
+        _structured = structlog.wrap_logger(
+            logging.getLogger("mfa.access"),
+            processors=[
+                structlog.contextvars.merge_contextvars,
+                add_trace_ids,
+                user_pseudonymiser(secrets.token_bytes(32)),
+                structlog.stdlib.render_to_log_kwargs,
+            ],
+            wrapper_class=structlog.stdlib.BoundLogger,
+        )
     return _structured

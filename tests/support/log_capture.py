@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from entrypoints import logging_setup
 from entrypoints.logging_setup import configure_logging
 
 LOG_USER_KEY = "test-log-user-key"
@@ -20,6 +21,7 @@ def captured_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
     logging is put back afterwards."""
     root = logging.getLogger()
     handlers, root_level = root.handlers[:], root.level
+    structured = logging_setup._structured
     buffer = io.StringIO()
     configure_logging(level, LOG_USER_KEY, buffer)
     try:
@@ -27,6 +29,7 @@ def captured_logs(level: str = "DEBUG") -> Iterator[io.StringIO]:
     finally:
         root.handlers[:] = handlers
         root.setLevel(root_level)
+        logging_setup._structured = structured
 
 
 def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
