@@ -14,7 +14,14 @@ from types import TracebackType
 from typing import Final, Self
 
 from application.errors import NoActiveAuthenticator
-from application.ports.audit import AuditAction, AuditEvent, AuditTrail
+from application.ports.audit import (
+    AuditAction,
+    AuditEvent,
+    AuditPosition,
+    AuditQuery,
+    AuditTrail,
+    RecordedAuditEvent,
+)
 from application.ports.idempotency import IdempotencyStore
 from application.ports.notifications import (
     Notification,
@@ -30,6 +37,7 @@ from application.ports.unit_of_work import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from application.ports.user_data import UserDataRepository
 from domain.errors import EnrollmentExpired
 
 AUDITED: Final[Mapping[AuditAction, BusinessEvent]] = {
@@ -45,10 +53,12 @@ AUDITED: Final[Mapping[AuditAction, BusinessEvent]] = {
     AuditAction.DEPENDENCY_FAILED: BusinessEvent.VERIFICATION_DEPENDENCY_FAILED,
     AuditAction.LOCKED_OUT: BusinessEvent.LOCKOUT_STARTED,
     AuditAction.AUTHENTICATOR_REVOKED: BusinessEvent.AUTHENTICATOR_REVOKED,
+    AuditAction.ADMIN_REVOKED: BusinessEvent.AUTHENTICATOR_REVOKED,
     AuditAction.STEP_UP_REFUSED: BusinessEvent.STEP_UP_REFUSED,
 }
-"""Audit actions that are business events. Renames and recovery-code sets issued at confirmation
-are recorded but not counted (the regeneration is counted from its notification)."""
+"""Audit actions that are business events (a revocation by the helpdesk counts as one by the user).
+Renames, the helpdesk's other actions and recovery-code sets issued at confirmation are recorded
+but not counted (the regeneration is counted from its notification)."""
 
 ANNOUNCED: Final[Mapping[NotificationKind, BusinessEvent]] = {
     NotificationKind.RECOVERY_CODES_REGENERATED: BusinessEvent.RECOVERY_CODES_REGENERATED,
@@ -107,6 +117,10 @@ class CountingUnitOfWork:
     def idempotency(self) -> IdempotencyStore:
         return self._inner.idempotency
 
+    @property
+    def users(self) -> UserDataRepository:
+        return self._inner.users
+
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()
         return self
@@ -143,6 +157,11 @@ class _CountingAuditTrail:
 
     async def count_since(self, user_id: str, action: AuditAction, since: datetime) -> int:
         return await self._inner.audit.count_since(user_id, action, since)
+
+    async def page(
+        self, query: AuditQuery, after: AuditPosition | None, limit: int
+    ) -> list[RecordedAuditEvent]:
+        return await self._inner.audit.page(query, after, limit)
 
 
 class _CountingOutbox:

@@ -143,6 +143,9 @@ class Settings:
     """Open connections per worker process; more are closed at once. None: the process's file
     limit less a reserve for the database pool, Vault and logs."""
     admin_scope: str = DEVELOPMENT_ADMIN_SCOPE
+    build_revision: str = "unknown"
+    log_user_key: str | None = field(default=None, repr=False)
+    """The key of the user pseudonym in log lines; None: a random key per process."""
     pseudonym_key: str | None = field(default=None, repr=False)
     pseudonym_key_file: Path | None = None
 
@@ -151,9 +154,6 @@ class Settings:
         """Where the pseudonym key is read from when it is not given inline; the development
         profile creates it there (not as ``*.key``: that is the local cipher's key ring)."""
         return self.pseudonym_key_file or self.data_dir / "pseudonym-hmac.secret"
-    build_revision: str = "unknown"
-    log_user_key: str | None = field(default=None, repr=False)
-    """The key of the user pseudonym in log lines; None: a random key per process."""
 
     @property
     def is_development(self) -> bool:
