@@ -63,6 +63,8 @@ def _environment(
         "MFA_TOKEN_AUDIENCE": AUDIENCE,
         "MFA_REQUIRED_SCOPE": "mfa",
         "MFA_ISSUER": "Example Bank",
+        "MFA_ADMIN_SCOPE": "mfa-helpdesk",
+        "MFA_PSEUDONYM_KEY": "a-pseudonym-key-of-at-least-32-bytes-for-tests",
     }
 
 
