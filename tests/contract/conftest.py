@@ -20,7 +20,7 @@ deployment's. Tests that need more than HTTP are marked and deselected where it 
 is left out with ``--base-url``; ``needs_injection`` (an injected clock or fault) runs in process only;
 ``needs_idp_keys`` (the identity provider's public keys) runs with ``--base-url`` only when
 ``--jwks-url`` is given; ``needs_database`` (a look into the service's own database) runs on the
-targets with one the suite made: embedded, production and served.
+targets with one the suite made: all but memory (and external).
 
 Every target but ``external`` delivers its notifications to the suite's webhook receiver.
 """
@@ -107,7 +107,7 @@ MARKERS = (
     "after_suite: runs after every other contract test, to check what the whole suite left behind",
     "jwt_only: about the JWT path only (the token's own size or structure); left out for the "
     "introspection target, like tests that use JWT_ONLY_FIXTURES",
-    "needs_database: looks into the service's database; embedded, production and served only",
+    "needs_database: looks into the service's database; not on memory or external",
 )
 
 # --- options, markers, parametrization -----------------------------------------------------------
