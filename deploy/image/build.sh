@@ -34,5 +34,8 @@ previous=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$IMAGE")" ]; then
   podman rmi "$previous" >/dev/null 2>&1 || true
 fi
+# The build stage's image is only a cache; each rebuild would leave one (uv's cache mount keeps the
+# downloads, so the next build's dependency step stays quick).
+podman image prune --force --filter label=org.example.mfa-service.stage=build >/dev/null 2>&1 || true
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 echo "built $IMAGE (version $version, revision $revision): $((size / 1000 / 1000)) MB" >&2
