@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from litestar import Litestar
 
@@ -10,10 +12,37 @@ from entrypoints.composition import configure_tracing, create_app
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings
 
+# ASGI as uvicorn sees it (Litestar's own aliases leave out the lifespan messages).
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[MutableMapping[str, Any], Receive, Send], Awaitable[None]]
 
-def app_from_environment() -> Litestar:
+
+def app_from_environment() -> ASGIApp:
     """Reads the settings from ``MFA_*`` variables and builds the app (called by uvicorn)."""
     settings = Settings.from_environment(os.environ)
     configure_logging(settings.log_level, settings.log_user_key)
     configure_tracing(os.environ)
-    return create_app(settings)
+    return without_startup_traceback(create_app(settings))
+
+
+def without_startup_traceback(app: Litestar) -> ASGIApp:
+    """Litestar hands uvicorn the whole traceback of a failed start-up to log; the lifespan has
+    already logged the cause in one line (with the traceback at DEBUG), so uvicorn gets none."""
+
+    asgi: ASGIApp = app  # type: ignore[assignment]
+
+    async def application(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await asgi(scope, receive, send)
+            return
+
+        async def send_without_traceback(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed":
+                message = {"type": "lifespan.startup.failed", "message": ""}
+            await send(message)
+
+        await asgi(scope, receive, send_without_traceback)
+
+    return application

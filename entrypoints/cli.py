@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 import click
 import uvicorn
@@ -13,6 +16,7 @@ import uvicorn
 from application.use_cases.rewrap_secrets import RewrapSummary
 from entrypoints.admin_cli import admin
 from entrypoints.composition import (
+    check_startup,
     development_issuer,
     migrate,
     purge_expired,
@@ -23,16 +27,32 @@ from entrypoints.http_protocol import BoundedHttpToolsProtocol
 from entrypoints.logging_setup import configure_logging
 from entrypoints.metrics_directory import shared_metrics
 from entrypoints.settings import Settings, SettingsError, is_loopback
+from entrypoints.startup_errors import StartupError
+from entrypoints.version import PACKAGE
 
 
-def _settings() -> Settings:
+def _settings(
+    read: Callable[[Mapping[str, str]], Settings] = Settings.from_environment,
+) -> Settings:
     try:
-        return Settings.from_environment(os.environ)
+        return read(os.environ)
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
 
 
+@contextmanager
+def _one_line_errors(settings: Settings) -> Iterator[None]:
+    """A dependency or setting that stops a command is one line (the traceback at DEBUG only)."""
+    try:
+        yield
+    except StartupError as error:
+        if settings.log_level == "DEBUG":
+            logging.getLogger("mfa.cli").exception("cannot start")
+        raise click.ClickException(f"cannot start: {error}") from None
+
+
 @click.group()
+@click.version_option(package_name=PACKAGE, prog_name=PACKAGE)
 def main() -> None:
     """Authenticator-app (TOTP) second factor service. Configured by MFA_* environment variables."""
 
@@ -41,9 +61,23 @@ main.add_command(admin)
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="MFA_HOST", show_envvar=True)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="MFA_PORT",
+    show_envvar=True,
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="MFA_WORKERS",
+    show_envvar=True,
+)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve HTTP with uvicorn (uvloop, httptools) in WORKERS processes."""
     settings = _settings()
@@ -54,6 +88,8 @@ def serve(host: str, port: int, workers: int) -> None:
             f"{host}"
         )
     configure_logging(settings.log_level)
+    with _one_line_errors(settings):
+        asyncio.run(check_startup(settings))
     with shared_metrics(workers):
         uvicorn.run(
             "entrypoints.asgi:app_from_environment",
@@ -76,18 +112,20 @@ def serve(host: str, port: int, workers: int) -> None:
 @main.command("migrate")
 def migrate_command() -> None:
     """Create or upgrade the database schema (MFA_DATABASE_URL)."""
-    settings = _settings()
+    settings = _settings(Settings.for_database)
     configure_logging(settings.log_level)
-    asyncio.run(migrate(settings))
+    with _one_line_errors(settings):
+        asyncio.run(migrate(settings))
     click.echo("database schema is up to date", err=True)
 
 
 @main.command("purge-expired")
 def purge_expired_command() -> None:
     """Delete pending enrollments that expired unconfirmed, with their ciphertexts."""
-    settings = _settings()
+    settings = _settings(Settings.for_database)
     configure_logging(settings.log_level)
-    removed = asyncio.run(purge_expired(settings))
+    with _one_line_errors(settings):
+        removed = asyncio.run(purge_expired(settings))
     click.echo(f"removed {removed} expired pending enrollment(s)", err=True)
 
 
@@ -98,10 +136,10 @@ def vault_setup_command() -> None:
     Run it once per environment with an operator's token (MFA_VAULT_TOKEN); the service itself
     then runs with a token that holds only the service policy printed here.
     """
-    settings = _settings()
-    if settings.vault is None:
-        raise click.ClickException("set MFA_VAULT_ADDR and an operator's MFA_VAULT_TOKEN")
-    report, service, rotation = set_up_vault(settings)
+    settings = _settings(Settings.for_vault)
+    configure_logging(settings.log_level)
+    with _one_line_errors(settings):
+        report, service, rotation = set_up_vault(settings)
     click.echo(
         f"# transit mount {'created' if report.mount_created else 'present'}; key "
         f"{'created' if report.key_created else 'present'} "
@@ -120,7 +158,8 @@ def rewrap_command(batch_size: int) -> None:
     """Move every stored ciphertext to the newest key version, in batches; safe to rerun."""
     settings = _settings()
     configure_logging(settings.log_level)
-    asyncio.run(_rewrap(settings, batch_size))
+    with _one_line_errors(settings):
+        asyncio.run(_rewrap(settings, batch_size))
 
 
 async def _rewrap(settings: Settings, batch_size: int) -> None:

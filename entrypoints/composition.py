@@ -117,6 +117,13 @@ from entrypoints.settings import (
     TokenMode,
     VaultConfig,
 )
+from entrypoints.startup_errors import (
+    StartupError,
+    database_password,
+    database_target,
+    describe_cause,
+    startup_step,
+)
 
 logger = logging.getLogger("mfa.composition")
 
@@ -164,17 +171,29 @@ def configure_tracing(environ: Mapping[str, str]) -> None:
     URLLib3Instrumentor().instrument()
 
 
+def database_step(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """Any failure inside becomes one line naming MFA_DATABASE_URL's host and database."""
+    url = settings.database_url
+    return startup_step("MFA_DATABASE_URL", database_target(url), hidden=(database_password(url),))
+
+
+def vault_step(settings: Settings) -> contextlib.AbstractContextManager[None]:
+    """Any failure inside becomes one line naming MFA_VAULT_ADDR."""
+    return startup_step("MFA_VAULT_ADDR", settings.vault.addr if settings.vault else "not set")
+
+
 async def _database(
     settings: Settings, stack: AsyncExitStack, tracer_provider: TracerProvider | None = None
 ) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
-    engine = database_engine(settings)
-    stack.push_async_callback(engine.dispose)
-    measure_engine(engine, engine.dialect.name)
-    trace_engine(engine, tracer_provider)
-    if settings.is_development:
-        await upgrade(engine)
-    else:
-        await ensure_schema_is_current(engine)
+    with database_step(settings):
+        engine = database_engine(settings)
+        stack.push_async_callback(engine.dispose)
+        measure_engine(engine, engine.dialect.name)
+        trace_engine(engine, tracer_provider)
+        if settings.is_development:
+            await upgrade(engine)
+        else:
+            await ensure_schema_is_current(engine)
     return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine)
 
 
@@ -182,13 +201,15 @@ async def _cipher(
     settings: Settings, stack: AsyncExitStack
 ) -> tuple[SecretCipher, ReadinessProbe | None]:
     if settings.cipher is CipherKind.LOCAL:
-        return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file)), None
-    vault = _vault_config(settings)
-    client = VaultClient(vault_settings(settings), max_connections=vault.max_connections)
-    stack.push_async_callback(client.aclose)
-    await client.login()
-    cipher = VaultTransitCipher(client, key=vault.key, mount=vault.mount)
-    await verify_owner_binding(cipher)
+        with startup_step("MFA_LOCAL_KEY_FILE", str(settings.local_key_file)):
+            return LocalAesGcmCipher(load_or_create_key_ring(settings.local_key_file)), None
+    with vault_step(settings):
+        vault = _vault_config(settings)
+        client = VaultClient(vault_settings(settings), max_connections=vault.max_connections)
+        stack.push_async_callback(client.aclose)
+        await client.login()
+        cipher = VaultTransitCipher(client, key=vault.key, mount=vault.mount)
+        await verify_owner_binding(cipher)
     return MeasuredCipher(cipher, "vault"), VaultProbe(client)
 
 
@@ -326,6 +347,8 @@ async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerif
         source: JwksFileSource | JwksUrlSource = JwksUrlSource(settings.jwks_url, client)
     elif settings.jwks_file:
         source = JwksFileSource(settings.jwks_file)
+        with startup_step("MFA_JWKS_FILE", str(settings.jwks_file)):
+            await source.fetch()
     else:
         source = JwksFileSource(development_issuer(settings).jwks_path)
     return JwtTokenVerifier(
@@ -450,7 +473,14 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with build_services(settings, overrides or Overrides()) as services:
+        async with AsyncExitStack() as stack:
+            try:
+                services = await stack.enter_async_context(
+                    build_services(settings, overrides or Overrides())
+                )
+            except Exception as error:
+                log_startup_failure(error, settings.log_level)
+                raise
             app.state[STATE_KEY] = services
             yield
 
@@ -464,11 +494,27 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
     )
 
 
+def log_startup_failure(error: Exception, log_level: str) -> None:
+    """One line that says what stopped the start; the traceback only at MFA_LOG_LEVEL=DEBUG."""
+    reason = str(error) if isinstance(error, StartupError) else describe_cause(error)
+    logger.error("cannot start: %s", reason, exc_info=error if log_level == "DEBUG" else None)
+
+
+async def check_startup(settings: Settings) -> None:
+    """Opens the dependencies a worker opens first (database, cipher, token keys) and closes them, so
+    that a wrong setting or an unreachable dependency stops ``serve`` before it listens."""
+    async with AsyncExitStack() as stack:
+        await _database(settings, stack)
+        await _cipher(settings, stack)
+        await _token_verifier(settings, stack)
+
+
 async def purge_expired(settings: Settings) -> int:
     """Deletes expired pending enrollments of the configured database; returns how many."""
     engine = database_engine(settings)
     try:
-        await ensure_schema_is_current(engine)
+        with database_step(settings):
+            await ensure_schema_is_current(engine)
         purge = PurgeExpiredEnrollments(
             unit_of_work=SqlUnitOfWorkFactory(engine), clock=SystemClock()
         )
@@ -481,7 +527,8 @@ async def migrate(settings: Settings) -> None:
     """Brings the configured database to the newest schema."""
     engine = database_engine(settings)
     try:
-        await upgrade(engine)
+        with database_step(settings):
+            await upgrade(engine)
     finally:
         await engine.dispose()
 
@@ -492,11 +539,13 @@ async def rewrap_job(settings: Settings) -> AsyncIterator[tuple[RewrapSecrets, i
     async with AsyncExitStack() as stack:
         engine = database_engine(settings)
         stack.push_async_callback(engine.dispose)
-        await ensure_schema_is_current(engine)
+        with database_step(settings):
+            await ensure_schema_is_current(engine)
         unit_of_work = SqlUnitOfWorkFactory(engine)
         cipher, _ = await _cipher(settings, stack)
-        async with unit_of_work() as uow:
-            total = await uow.enrollments.count()
+        with database_step(settings):
+            async with unit_of_work() as uow:
+                total = await uow.enrollments.count()
         yield RewrapSecrets(unit_of_work=unit_of_work, cipher=cipher), total
 
 
@@ -504,8 +553,9 @@ def set_up_vault(settings: Settings) -> tuple[TransitKeyReport, str, str]:
     """Creates the transit mount and key if missing (with an operator's token) and returns the
     report with the service's and the rotation job's policies."""
     vault = _vault_config(settings)
-    client = build_operator_client(vault_settings(settings))
-    report = ensure_transit_key(client, vault.mount, vault.key)
+    with vault_step(settings):
+        client = build_operator_client(vault_settings(settings))
+        report = ensure_transit_key(client, vault.mount, vault.key)
     return (
         report,
         service_policy(vault.mount, vault.key),

@@ -10,6 +10,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from domain.errors import InvalidTotpPolicy
 from domain.policy import HashAlgorithm, TotpPolicy
 
@@ -181,9 +184,7 @@ class Settings:
         settings = cls(
             profile=profile,
             data_dir=data_dir,
-            database_url=reader.text(
-                "MFA_DATABASE_URL", f"sqlite+aiosqlite:///{data_dir / 'mfa.sqlite3'}"
-            ),
+            database_url=_database_url(reader, data_dir),
             cipher=reader.choice("MFA_CIPHER", CipherKind, CipherKind.LOCAL),
             local_key_file=Path(
                 reader.text("MFA_LOCAL_KEY_FILE", str(data_dir / "secret-encryption.key"))
@@ -217,7 +218,7 @@ class Settings:
             introspection=_introspection_config(reader),
             notifier=reader.choice("MFA_NOTIFIER", NotifierKind, NotifierKind.LOG),
             notify_webhook_url=reader.optional("MFA_NOTIFY_WEBHOOK_URL"),
-            notify_webhook_key=reader.optional("MFA_NOTIFY_WEBHOOK_KEY"),
+            notify_webhook_key=reader.secret("MFA_NOTIFY_WEBHOOK_KEY"),
             notify_interval_seconds=reader.number("MFA_NOTIFY_INTERVAL_SECONDS", 2.0, 0.1, 300.0),
             request_read_timeout_seconds=reader.number(
                 "MFA_REQUEST_READ_TIMEOUT_SECONDS", 10.0, 0.5, 300.0
@@ -239,9 +240,49 @@ class Settings:
             raise SettingsError(reader.problems)
         return settings
 
+    @classmethod
+    def for_database(cls, environ: Mapping[str, str]) -> Settings:
+        """Only what a database job (``migrate``, ``purge-expired``) needs: MFA_DATABASE_URL (required
+        in production), the pool and the log level. Everything else keeps its default, unchecked."""
+        reader = _Reader(environ)
+        profile = reader.choice("MFA_ENV", Profile, Profile.DEVELOPMENT)
+        data_dir = Path(reader.text("MFA_DATA_DIR", "var"))
+        settings = cls(
+            profile=profile,
+            data_dir=data_dir,
+            database_url=_database_url(reader, data_dir),
+            log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
+            db_pool_size=reader.integer("MFA_DB_POOL_SIZE", 10, 1, 200),
+            db_max_overflow=reader.integer("MFA_DB_MAX_OVERFLOW", 5, 0, 200),
+            db_pool_timeout_seconds=reader.number("MFA_DB_POOL_TIMEOUT_SECONDS", 2.0, 0.1, 30.0),
+        )
+        reader.problems.extend(_database_url_problems(settings.database_url))
+        if profile is Profile.PRODUCTION and not _given(environ, "MFA_DATABASE_URL"):
+            reader.problems.append("production needs MFA_DATABASE_URL=postgresql+asyncpg://…")
+        reader.problems.extend(_log_level_problems(settings.log_level))
+        if reader.problems:
+            raise SettingsError(reader.problems)
+        return settings
+
+    @classmethod
+    def for_vault(cls, environ: Mapping[str, str]) -> Settings:
+        """Only what ``vault-setup`` needs: MFA_VAULT_* and the log level."""
+        reader = _Reader(environ)
+        settings = cls(
+            cipher=CipherKind.VAULT,
+            log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
+            vault=_vault_config(reader),
+        )
+        reader.problems.extend(_vault_problems(settings.vault))
+        reader.problems.extend(_log_level_problems(settings.log_level))
+        if reader.problems:
+            raise SettingsError(reader.problems)
+        return settings
+
     def cross_checks(self, environ: Mapping[str, str]) -> list[str]:
         """Rules across settings: what each profile refuses."""
         found: list[str] = []
+        found.extend(_database_url_problems(self.database_url))
         if ":" in self.issuer or not self.issuer.strip() or len(self.issuer) > 64:
             found.append("MFA_ISSUER must be 1 to 64 characters without ':'")
         if self.cipher is CipherKind.VAULT:
@@ -257,8 +298,7 @@ class Settings:
             found.append("set MFA_JWKS_URL or MFA_JWKS_FILE, not both")
         if self.jwks_url and not self.jwks_url.startswith(("https://", "http://127.0.0.1")):
             found.append("MFA_JWKS_URL must use https")
-        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            found.append("MFA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+        found.extend(_log_level_problems(self.log_level))
         found.extend(self._admin_problems())
         if self.profile is Profile.PRODUCTION:
             if not environ.get("MFA_ADMIN_SCOPE", "").strip():
@@ -282,7 +322,9 @@ class Settings:
                 found.append("production needs MFA_ISSUER, the name shown in authenticator apps")
             if self.cipher is CipherKind.LOCAL:
                 found.append("production refuses the local development key: set MFA_CIPHER=vault")
-            if "MFA_DATABASE_URL" not in environ or not self.database_url.startswith("postgresql"):
+            if not _given(environ, "MFA_DATABASE_URL") or not self.database_url.startswith(
+                "postgresql"
+            ):
                 found.append("production needs MFA_DATABASE_URL=postgresql+asyncpg://…")
         return found
 
@@ -307,6 +349,52 @@ def _optional_path(reader: _Reader, name: str) -> Path | None:
     return Path(value) if value else None
 
 
+DATABASE_DRIVERS = ("postgresql+asyncpg", "sqlite+aiosqlite")
+
+
+def _given(environ: Mapping[str, str], name: str) -> bool:
+    """Whether the operator set ``name`` or its ``name_FILE``."""
+    return bool(environ.get(name, "").strip() or environ.get(f"{name}_FILE", "").strip())
+
+
+def _database_url(reader: _Reader, data_dir: Path) -> str:
+    """MFA_DATABASE_URL[_FILE], with MFA_DATABASE_PASSWORD[_FILE] put in if given."""
+    url = reader.secret("MFA_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'mfa.sqlite3'}"
+    password = reader.secret("MFA_DATABASE_PASSWORD")
+    if password is None:
+        return url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    if parsed.password:
+        reader.problems.append(
+            "MFA_DATABASE_URL holds a password and MFA_DATABASE_PASSWORD[_FILE] another: keep one"
+        )
+        return url
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
+def _database_url_problems(url: str) -> list[str]:
+    """The URL must name a driver the service ships; the URL itself is never quoted (password)."""
+    try:
+        driver = make_url(url).drivername
+    except ArgumentError:
+        return ["MFA_DATABASE_URL is not a database URL (postgresql+asyncpg://user@host:5432/name)"]
+    if driver not in DATABASE_DRIVERS:
+        return [
+            f"MFA_DATABASE_URL names the driver {driver!r}: use postgresql+asyncpg://… "
+            "(Postgres) or sqlite+aiosqlite:///… (the embedded default)"
+        ]
+    return []
+
+
+def _log_level_problems(level: str) -> list[str]:
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        return ["MFA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR"]
+    return []
+
+
 def _vault_config(reader: _Reader) -> VaultConfig | None:
     addr = reader.optional("MFA_VAULT_ADDR")
     if addr is None:
@@ -315,9 +403,9 @@ def _vault_config(reader: _Reader) -> VaultConfig | None:
     token_file = reader.optional("MFA_VAULT_TOKEN_FILE")
     return VaultConfig(
         addr=addr,
-        token=reader.optional("MFA_VAULT_TOKEN"),
-        role_id=reader.optional("MFA_VAULT_ROLE_ID"),
-        secret_id=reader.optional("MFA_VAULT_SECRET_ID"),
+        token=reader.optional("MFA_VAULT_TOKEN"),  # MFA_VAULT_TOKEN_FILE: token_file, re-read live
+        role_id=reader.secret("MFA_VAULT_ROLE_ID"),
+        secret_id=reader.secret("MFA_VAULT_SECRET_ID"),
         mount=reader.text("MFA_VAULT_MOUNT", "transit"),
         key=reader.text("MFA_VAULT_KEY", "mfa-totp"),
         timeout_seconds=reader.number("MFA_VAULT_TIMEOUT", 1.5, 0.1, 10.0),

@@ -43,6 +43,7 @@ from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
 from entrypoints.http.tracing import name_server_span, tracing_plugin
+from entrypoints.version import package_version
 
 Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
@@ -113,7 +114,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         else None,
         openapi_config=OpenAPIConfig(
             title="MFA service",
-            version="1.0.0",
+            version=package_version(),
             description="Authenticator-app (TOTP) second factor for the bank's customers.",
             path="/schema",
             render_plugins=[ScalarRenderPlugin()],

@@ -71,7 +71,8 @@ def test_dev_token_is_refused_in_production(tmp_path: Path) -> None:
 
 
 def test_invalid_configuration_is_explained(tmp_path: Path) -> None:
-    result = cli(["migrate"], {**_development(tmp_path), "MFA_TOTP_DIGITS": "12"})
+    # serve reads every setting; migrate reads only the database's (test_startup_errors.py)
+    result = cli(["serve"], {**_development(tmp_path), "MFA_TOTP_DIGITS": "12"})
     assert result.returncode != 0
     assert "MFA_TOTP" in result.stderr
 
