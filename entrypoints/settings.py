@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
+from application.otpauth_names import issuer_problem
 from domain.errors import InvalidTotpPolicy
 from domain.policy import HashAlgorithm, TotpPolicy
 
@@ -195,7 +196,7 @@ class Settings:
             token_algorithms=reader.words("MFA_TOKEN_ALGORITHMS", DEFAULT_TOKEN_ALGORITHMS),
             required_scope=reader.optional("MFA_REQUIRED_SCOPE"),
             account_name_claim=reader.text("MFA_ACCOUNT_NAME_CLAIM", "preferred_username"),
-            issuer=reader.text("MFA_ISSUER", "MFA Service"),
+            issuer=environ.get("MFA_ISSUER") or "MFA Service",
             totp_policy=policy,
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
             totp_window=reader.integer("MFA_TOTP_WINDOW", 1, 0, 3),
@@ -242,8 +243,9 @@ class Settings:
     def cross_checks(self, environ: Mapping[str, str]) -> list[str]:
         """Rules across settings: what each profile refuses."""
         found: list[str] = []
-        if ":" in self.issuer or not self.issuer.strip() or len(self.issuer) > 64:
-            found.append("MFA_ISSUER must be 1 to 64 characters without ':'")
+        issuer_trouble = issuer_problem(self.issuer, self.totp_policy)
+        if issuer_trouble is not None:
+            found.append(f"MFA_ISSUER {issuer_trouble}")
         if self.cipher is CipherKind.VAULT:
             found.extend(_vault_problems(self.vault))
         if self.notifier is NotifierKind.WEBHOOK and not (
