@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from opentelemetry.trace import TracerProvider
 
 from entrypoints.http.access_log import log_access
 from entrypoints.http.admin_access import ADMIN_TOKEN, require_admin_scope
 from entrypoints.http.allow_header import allow_every_method
+from entrypoints.http.api_viewer import SelfHostedSwaggerUi, schema_router
 from entrypoints.http.authentication import bearer_authentication
 from entrypoints.http.client_disconnect import client_disconnect_middleware
 from entrypoints.http.controllers.admin_audit import export_audit_trail, read_audit_trail
@@ -116,7 +116,8 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             version="1.0.0",
             description="Authenticator-app (TOTP) second factor for the bank's customers.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=schema_router(),
+            render_plugins=[SelfHostedSwaggerUi()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(
