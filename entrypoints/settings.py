@@ -143,6 +143,7 @@ class Settings:
     max_connections: int | None = None
     """Open connections per worker process; more are closed at once. None: the process's file
     limit less a reserve for the database pool, Vault and logs."""
+    ui_enabled: bool = False
     admin_scope: str = DEVELOPMENT_ADMIN_SCOPE
     build_revision: str = "unknown"
     log_user_key: str | None = field(default=None, repr=False)
@@ -234,6 +235,7 @@ class Settings:
             pseudonym_key_file=_optional_path(reader, "MFA_PSEUDONYM_KEY_FILE"),
             build_revision=reader.text("MFA_BUILD_REVISION", "unknown"),
             log_user_key=reader.optional("MFA_LOG_USER_KEY"),
+            ui_enabled=reader.choice("MFA_UI_ENABLED", _flag, False),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:
@@ -424,6 +426,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True}
+_FLAGS |= {"false": False, "0": False, "no": False, "off": False}
+
+
+def _flag(value: str) -> bool:
+    """``true``/``1``/``yes``/``on`` or ``false``/``0``/``no``/``off``; else ValueError."""
+    try:
+        return _FLAGS[value.lower()]
+    except KeyError:
+        raise ValueError(value) from None
 
 
 class _Reader:

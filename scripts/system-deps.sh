@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The independent tools the tests compare against: oathtool (TOTP) and zbarimg (QR decoding);
-# promtool (Debian prometheus) checks and tests the alerting rules and dashboard queries.
+# promtool (Debian prometheus) checks and tests the alerting rules and dashboard queries; the browser
+# the page's tests drive is Debian's Chromium (Playwright is pointed at it, never downloads one).
 set -euo pipefail
 missing=()
 command -v oathtool >/dev/null || missing+=(oathtool)
 command -v zbarimg >/dev/null || missing+=(zbar-tools)
 command -v promtool >/dev/null || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -41,6 +41,7 @@ from entrypoints.http.controllers.recovery_codes import (
 from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.reference_ui import reference_ui_router
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
 from entrypoints.http.tracing import name_server_span, tracing_plugin
 
@@ -51,6 +52,7 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 class HttpOptions:
     max_body_bytes: int = 4096
     cors_origins: Sequence[str] = ()
+    ui_enabled: bool = False
     tracer_provider: TracerProvider | None = None
     """None: OpenTelemetry's global provider."""
 
@@ -91,6 +93,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             ready,
             metrics,
             admin_router(),
+            *([reference_ui_router()] if options.ui_enabled else []),
         ],
         lifespan=[lifespan],
         middleware=[

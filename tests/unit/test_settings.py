@@ -192,3 +192,14 @@ def test_the_development_profile_has_an_admin_scope_and_a_pseudonym_key_under_it
     assert settings.admin_scope == "mfa-admin"
     assert settings.pseudonym_key is None
     assert settings.pseudonym_key_path == tmp_path / "pseudonym-hmac.secret"
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("true", True), ("1", True), ("off", False)])
+def test_the_reference_page_is_switched_by_mfa_ui_enabled(value: str, enabled: bool) -> None:
+    assert Settings.from_environment({"MFA_UI_ENABLED": value}).ui_enabled is enabled
+    assert Settings.from_environment({}).ui_enabled is False
+
+
+def test_an_unknown_mfa_ui_enabled_value_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MFA_UI_ENABLED"):
+        Settings.from_environment({"MFA_UI_ENABLED": "maybe"})
