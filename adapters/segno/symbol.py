@@ -5,7 +5,7 @@ lock file); numpy places the codewords, applies the eight mask patterns at once 
 the penalty rule of ISO/IEC 18004:2015 7.8.3 exactly as segno's own ``find_and_apply_best_mask`` does
 (format and version areas light while scoring; the first of equal scores wins). The result is the
 symbol ``segno.make_qr(text, error="m", boost_error=False)`` draws, module for module, at less CPU than
-segno's Python loops spend on one fixed mask (README: "QR codes").
+segno's Python loops spend on one fixed mask (README: "QR codes and names").
 """
 
 from __future__ import annotations
