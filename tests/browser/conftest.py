@@ -44,8 +44,10 @@ class Service:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Module-scoped: while Playwright's sync API runs, its event loop is the thread's running loop,
+    which the asyncio tests of later modules cannot share."""
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: scripts/system-deps.sh installs Debian's chromium")
     with sync_playwright() as playwright:
