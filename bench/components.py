@@ -34,7 +34,7 @@ from adapters.vault.client import VaultClient
 from adapters.vault.settings import TokenAuth, VaultSettings
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
-from application.ports.qr_renderer import QrFormat
+from application.ports.qr_renderer import DEFAULT_QR_SCALE, QrFormat
 from application.ports.secret_cipher import SecretOwner
 from bench import stack
 from domain.secret import TotpSecret
@@ -71,10 +71,10 @@ async def _qr() -> list[Cost]:
     renderer = SegnoQrRenderer()
 
     async def svg() -> None:
-        renderer.render(URI, QrFormat.SVG)
+        renderer.render(URI, QrFormat.SVG, DEFAULT_QR_SCALE)
 
     async def png() -> None:
-        renderer.render(URI, QrFormat.PNG)
+        renderer.render(URI, QrFormat.PNG, DEFAULT_QR_SCALE)
 
     return [
         await _measure("QR code, SVG (SegnoQrRenderer.render)", 200, svg),

@@ -489,6 +489,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             max_body_bytes=settings.max_body_bytes,
             cors_origins=settings.cors_origins,
             tracer_provider=(overrides or Overrides()).tracer_provider,
+            ui_enabled=settings.ui_enabled,
         ),
         lifespan,
     )

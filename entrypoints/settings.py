@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from application.otpauth_names import issuer_problem
 from domain.errors import InvalidTotpPolicy
 from domain.policy import HashAlgorithm, TotpPolicy
 
@@ -145,6 +146,7 @@ class Settings:
     max_connections: int | None = None
     """Open connections per worker process; more are closed at once. None: the process's file
     limit less a reserve for the database pool, Vault and logs."""
+    ui_enabled: bool = False
     admin_scope: str = DEVELOPMENT_ADMIN_SCOPE
     build_revision: str = "unknown"
     log_user_key: str | None = field(default=None, repr=False)
@@ -196,7 +198,7 @@ class Settings:
             token_algorithms=reader.words("MFA_TOKEN_ALGORITHMS", DEFAULT_TOKEN_ALGORITHMS),
             required_scope=reader.optional("MFA_REQUIRED_SCOPE"),
             account_name_claim=reader.text("MFA_ACCOUNT_NAME_CLAIM", "preferred_username"),
-            issuer=reader.text("MFA_ISSUER", "MFA Service"),
+            issuer=environ.get("MFA_ISSUER") or "MFA Service",
             totp_policy=policy,
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
             totp_window=reader.integer("MFA_TOTP_WINDOW", 1, 0, 3),
@@ -234,6 +236,7 @@ class Settings:
             pseudonym_key_file=_optional_path(reader, "MFA_PSEUDONYM_KEY_FILE"),
             build_revision=reader.text("MFA_BUILD_REVISION", "unknown"),
             log_user_key=reader.optional("MFA_LOG_USER_KEY"),
+            ui_enabled=reader.choice("MFA_UI_ENABLED", _flag, False),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:
@@ -283,8 +286,9 @@ class Settings:
         """Rules across settings: what each profile refuses."""
         found: list[str] = []
         found.extend(_database_url_problems(self.database_url))
-        if ":" in self.issuer or not self.issuer.strip() or len(self.issuer) > 64:
-            found.append("MFA_ISSUER must be 1 to 64 characters without ':'")
+        issuer_trouble = issuer_problem(self.issuer, self.totp_policy)
+        if issuer_trouble is not None:
+            found.append(f"MFA_ISSUER {issuer_trouble}")
         if self.cipher is CipherKind.VAULT:
             found.extend(_vault_problems(self.vault))
         if self.notifier is NotifierKind.WEBHOOK and not (
@@ -510,6 +514,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True}
+_FLAGS |= {"false": False, "0": False, "no": False, "off": False}
+
+
+def _flag(value: str) -> bool:
+    """``true``/``1``/``yes``/``on`` or ``false``/``0``/``no``/``off``; else ValueError."""
+    try:
+        return _FLAGS[value.lower()]
+    except KeyError:
+        raise ValueError(value) from None
 
 
 class _Reader:

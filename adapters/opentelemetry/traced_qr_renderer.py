@@ -15,6 +15,6 @@ class TracedQrRenderer:
         self._inner = inner
         self._tracer = tracer
 
-    def render(self, text: str, image_format: QrFormat) -> str:
+    def render(self, text: str, image_format: QrFormat, scale: int) -> str:
         with span(self._tracer, "qr render", {"mfa.qr.format": str(image_format)}):
-            return self._inner.render(text, image_format)
+            return self._inner.render(text, image_format, scale)

@@ -22,9 +22,11 @@ _GRAYSCALE_1_BIT: Final = (1, 0, 0, 0, 0)
 _NO_FILTER: Final = b"\x00"
 
 
-def svg_image(matrix: Matrix, border: int) -> bytes:
-    """An SVG of one unit per module: a white square, and one horizontal stroke per dark run."""
+def svg_image(matrix: Matrix, border: int, scale: int) -> bytes:
+    """An SVG of one unit per module (``viewBox``) shown at ``scale`` px per module (its intrinsic
+    size): a white square, and one horizontal stroke per dark run."""
     size = len(matrix) + 2 * border
+    pixels = size * scale
     strokes = []
     pen_x = pen_y = 0
     for y, row in enumerate(matrix, start=border):
@@ -33,7 +35,7 @@ def svg_image(matrix: Matrix, border: int) -> bytes:
             strokes.append(f"m{x - pen_x} {y - pen_y}h{run.end() - run.start()}")
             pen_x, pen_y = run.end() + border, y
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{pixels}" height="{pixels}" '
         f'viewBox="0 0 {size} {size}" shape-rendering="crispEdges">'
         f'<path fill="#fff" d="M0 0h{size}v{size}H0z"/>'
         f'<path stroke="#000" d="M0 .5{"".join(strokes)}"/></svg>'

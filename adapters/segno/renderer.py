@@ -1,39 +1,33 @@
-"""QR codes drawn with segno."""
+"""QR codes drawn with segno's encoder and the standard's mask (:mod:`adapters.segno.symbol`)."""
 
 from __future__ import annotations
 
 import base64
 
-import segno
-
 from adapters.segno.images import png_image, svg_image
-from application.ports.qr_renderer import QrFormat
+from adapters.segno.symbol import encode_symbol
+from application.ports.qr_renderer import MAX_QR_SCALE, MIN_QR_SCALE, QrFormat
 
 QUIET_ZONE_MODULES = 4
 """ISO/IEC 18004 asks for a 4-module quiet zone; scanners are unreliable with less."""
-
-FIXED_MASK = 7
-"""segno scores all eight masks by default, which is 80 % of the rendering time (about 12 ms of 15 ms
-for an otpauth URI on one core). Screens show crisp, undamaged symbols that every scanner reads with any
-mask, and the tests decode many symbols drawn with this mask with zbarimg, so the search is skipped."""
 
 
 class SegnoQrRenderer:
     """Draws full QR codes (never Micro QR, which authenticator apps cannot read).
 
-    Error correction level M survives glare on a screen and keeps the symbol small; ``boost_error``
-    is off so that the size stays predictable. segno encodes the symbol; the images are drawn by
-    :mod:`adapters.segno.images` (SVG of one unit per module, PNG of ``png_scale`` pixels per module),
-    both black on white with the quiet zone, as base64 ``data:`` URIs.
+    Error correction level M survives glare on a screen and keeps the symbol small; the level is
+    never raised, so the size stays predictable. The mask is the one the ISO/IEC 18004 penalty rule
+    chooses. The images are drawn by :mod:`adapters.segno.images` (an SVG of ``scale`` px per module
+    with a ``viewBox`` in modules, so it scales crisply; a PNG of ``scale`` pixels per module), both
+    black on white with the quiet zone, as base64 ``data:`` URIs.
     """
 
-    def __init__(self, *, png_scale: int = 4) -> None:
-        self._png_scale = png_scale
-
-    def render(self, text: str, image_format: QrFormat) -> str:
-        matrix = segno.make_qr(text, error="m", boost_error=False, mask=FIXED_MASK).matrix
+    def render(self, text: str, image_format: QrFormat, scale: int) -> str:
+        if not MIN_QR_SCALE <= scale <= MAX_QR_SCALE:
+            raise ValueError(f"scale must be {MIN_QR_SCALE} to {MAX_QR_SCALE} pixels per module")
+        matrix = encode_symbol(text).rows
         if image_format is QrFormat.PNG:
-            png = png_image(matrix, QUIET_ZONE_MODULES, self._png_scale)
+            png = png_image(matrix, QUIET_ZONE_MODULES, scale)
             return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-        svg = svg_image(matrix, QUIET_ZONE_MODULES)
+        svg = svg_image(matrix, QUIET_ZONE_MODULES, scale)
         return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")

@@ -5,14 +5,15 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.errors import EnrollmentNotFound
+from application.otpauth_names import label_for
 from application.ports.clock import Clock
-from application.ports.qr_renderer import QrFormat, QrRenderer
+from application.ports.qr_renderer import DEFAULT_QR_SCALE, QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.start_enrollment import StartedEnrollment
 from domain.enrollment import EnrollmentStatus
 from domain.errors import EnrollmentExpired, EnrollmentNotPending
-from domain.otpauth import OtpauthLabel, build_otpauth_uri
+from domain.otpauth import build_otpauth_uri
 
 
 class ShowPendingEnrollment:
@@ -42,7 +43,12 @@ class ShowPendingEnrollment:
         self._issuer = issuer
 
     async def __call__(
-        self, user_id: str, enrollment_id: UUID, account_name: str, qr_format: QrFormat
+        self,
+        user_id: str,
+        enrollment_id: UUID,
+        account_name: str,
+        qr_format: QrFormat,
+        qr_scale: int = DEFAULT_QR_SCALE,
     ) -> StartedEnrollment:
         async with self._unit_of_work() as uow:
             enrollment = await uow.enrollments.get(enrollment_id)
@@ -57,7 +63,7 @@ class ShowPendingEnrollment:
         secret = await self._cipher.decrypt(
             enrollment.sealed_secret, SecretOwner(user_id, enrollment.id)
         )
-        label = OtpauthLabel.for_account(self._issuer, account_name)
+        label = label_for(self._issuer, account_name, user_id, enrollment.policy)
         uri = build_otpauth_uri(secret, enrollment.policy, label)
         return StartedEnrollment(
             enrollment_id=enrollment.id,
@@ -65,7 +71,7 @@ class ShowPendingEnrollment:
             status=enrollment.status,
             secret=secret,
             otpauth_uri=uri,
-            qr_code_data_uri=self._qr_renderer.render(uri, qr_format),
+            qr_code_data_uri=self._qr_renderer.render(uri, qr_format, qr_scale),
             policy=enrollment.policy,
             label=label,
             device_name=enrollment.device_name,

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from application.errors import EnrollmentRateLimited, TooManyAuthenticators
+from application.otpauth_names import label_for
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
-from application.ports.qr_renderer import QrFormat, QrRenderer
+from application.ports.qr_renderer import DEFAULT_QR_SCALE, QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import Authentication, StepUp
@@ -42,6 +43,7 @@ class StartEnrollmentCommand:
     device_name: str | None
     qr_format: QrFormat
     context: RequestContext
+    qr_scale: int = DEFAULT_QR_SCALE
     authentication: Authentication = field(default_factory=lambda: Authentication(None))
 
 
@@ -101,8 +103,8 @@ class StartEnrollment:
 
     async def __call__(self, command: StartEnrollmentCommand) -> StartedEnrollment:
         method = MfaMethod.parse(command.mfa_method)
-        label = OtpauthLabel.for_account(self._settings.issuer, command.account_name)
         policy = self._settings.policy
+        label = label_for(self._settings.issuer, command.account_name, command.user_id, policy)
         now = self._clock.now()
         await self._check_room_and_step_up(command, now)
         enrollment_id = uuid.uuid4()
@@ -120,7 +122,7 @@ class StartEnrollment:
             pending_ttl=self._settings.pending_ttl,
         )
         otpauth_uri = build_otpauth_uri(secret, policy, label)
-        qr_code = self._qr_renderer.render(otpauth_uri, command.qr_format)
+        qr_code = self._qr_renderer.render(otpauth_uri, command.qr_format, command.qr_scale)
 
         async with self._unit_of_work() as uow:
             replaced = await uow.enrollments.pending_for_user(command.user_id)

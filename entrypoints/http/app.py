@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from opentelemetry.trace import TracerProvider
 
 from entrypoints.http.access_log import log_access
 from entrypoints.http.admin_access import ADMIN_TOKEN, require_admin_scope
 from entrypoints.http.allow_header import allow_every_method
+from entrypoints.http.api_viewer import SelfHostedSwaggerUi, schema_router
 from entrypoints.http.authentication import bearer_authentication
 from entrypoints.http.client_disconnect import client_disconnect_middleware
 from entrypoints.http.controllers.admin_audit import export_audit_trail, read_audit_trail
@@ -41,6 +41,7 @@ from entrypoints.http.controllers.recovery_codes import (
 from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
+from entrypoints.http.reference_ui import reference_ui_router
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
 from entrypoints.http.tracing import name_server_span, tracing_plugin
 from entrypoints.version import package_version
@@ -52,6 +53,7 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 class HttpOptions:
     max_body_bytes: int = 4096
     cors_origins: Sequence[str] = ()
+    ui_enabled: bool = False
     tracer_provider: TracerProvider | None = None
     """None: OpenTelemetry's global provider."""
 
@@ -92,6 +94,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             ready,
             metrics,
             admin_router(),
+            *([reference_ui_router()] if options.ui_enabled else []),
         ],
         lifespan=[lifespan],
         middleware=[
@@ -117,7 +120,8 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             version=package_version(),
             description="Authenticator-app (TOTP) second factor for the bank's customers.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            openapi_router=schema_router(),
+            render_plugins=[SelfHostedSwaggerUi()],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(

@@ -14,7 +14,7 @@ from entrypoints.http.services import services_of
 from entrypoints.log_context import bind_user
 
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
-PUBLIC_PATHS = ["^/health/", "^/schema", "^/metrics$"]
+PUBLIC_PATHS = ["^/health/", "^/schema", "^/metrics$", "^/ui/"]
 
 
 class BearerAuthentication(AbstractAuthenticationMiddleware):

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from application.ports.qr_renderer import DEFAULT_QR_SCALE, MAX_QR_SCALE, MIN_QR_SCALE
+
 DeviceName = Annotated[
     str,
     msgspec.Meta(
@@ -28,6 +30,17 @@ class StartEnrollmentRequest(msgspec.Struct, forbid_unknown_fields=True, rename=
         Literal["svg", "png"],
         msgspec.Meta(description="Image format of the QR code in qrCodeUrl."),
     ] = "svg"
+    qr_scale: Annotated[
+        int,
+        msgspec.Meta(
+            ge=MIN_QR_SCALE,
+            le=MAX_QR_SCALE,
+            description=(
+                "Pixels per module of the QR code: the PNG's pixels, the SVG's intrinsic size "
+                "(its viewBox lets it scale crisply to any size)."
+            ),
+        ),
+    ] = DEFAULT_QR_SCALE
 
 
 class StartEnrollmentResponse(msgspec.Struct, rename="camel"):

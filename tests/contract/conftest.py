@@ -693,7 +693,7 @@ async def unready_client(
 
 
 class _CrashingQrRenderer:
-    def render(self, text: str, image_format: object) -> str:
+    def render(self, text: str, image_format: object, scale: int) -> str:
         raise RuntimeError("QR renderer crashed (injected by the contract suite)")
 
 

@@ -63,7 +63,7 @@ async def test_openapi_document_describes_the_endpoint_truthfully(client: Client
     body = schemas[request_schema["$ref"].rsplit("/", 1)[-1]]
     assert body["required"] == ["mfaMethod"]
     assert body["additionalProperties"] is False
-    assert set(body["properties"]) == {"mfaMethod", "deviceName", "qrFormat"}
+    assert set(body["properties"]) == {"mfaMethod", "deviceName", "qrFormat", "qrScale"}
     response_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     response_body = schemas[response_schema["$ref"].rsplit("/", 1)[-1]]
     assert {"secret", "otpauthUri", "qrCodeUrl", "enrollmentId"} <= set(response_body["required"])

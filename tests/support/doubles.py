@@ -27,5 +27,5 @@ class UnavailableCipher:
 
 
 class BrokenQrRenderer:
-    def render(self, text: str, image_format: object) -> str:
+    def render(self, text: str, image_format: object, scale: int) -> str:
         raise RuntimeError("renderer crashed")

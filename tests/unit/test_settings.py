@@ -58,6 +58,23 @@ def test_issuer_with_a_colon_is_refused() -> None:
         Settings.from_environment({"MFA_ISSUER": "Bank:Evil"})
 
 
+@pytest.mark.parametrize(
+    ("issuer", "why"),
+    [
+        (" Example Bank", "cleaned, it would read 'Example Bank'"),
+        ("Example Bank\u202e", "cleaned, it would read 'Example Bank'"),
+        ("Banque Ge\u0301ne\u0301rale", "cleaned, it would read 'Banque Générale'"),
+        ("Ünïcödé Bänk Ünïcödé Bänk Ünïcödé", "too long for a QR code"),
+    ],
+)
+def test_an_issuer_that_is_not_shown_as_written_or_cannot_fit_is_refused(
+    issuer: str, why: str
+) -> None:
+    with pytest.raises(SettingsError, match="MFA_ISSUER") as refused:
+        Settings.from_environment({"MFA_ISSUER": issuer, "MFA_TOTP_ALGORITHM": "SHA512"})
+    assert why in str(refused.value)
+
+
 def test_complete_production_configuration_is_accepted() -> None:
     settings = Settings.from_environment(PRODUCTION)
     assert settings.profile is Profile.PRODUCTION
@@ -175,3 +192,14 @@ def test_the_development_profile_has_an_admin_scope_and_a_pseudonym_key_under_it
     assert settings.admin_scope == "mfa-admin"
     assert settings.pseudonym_key is None
     assert settings.pseudonym_key_path == tmp_path / "pseudonym-hmac.secret"
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("true", True), ("1", True), ("off", False)])
+def test_the_reference_page_is_switched_by_mfa_ui_enabled(value: str, enabled: bool) -> None:
+    assert Settings.from_environment({"MFA_UI_ENABLED": value}).ui_enabled is enabled
+    assert Settings.from_environment({}).ui_enabled is False
+
+
+def test_an_unknown_mfa_ui_enabled_value_is_refused() -> None:
+    with pytest.raises(SettingsError, match="MFA_UI_ENABLED"):
+        Settings.from_environment({"MFA_UI_ENABLED": "maybe"})

@@ -75,6 +75,7 @@ async def start_enrollment(
                 mfa_method=data.mfa_method,
                 device_name=data.device_name,
                 qr_format=QrFormat(data.qr_format),
+                qr_scale=data.qr_scale,
                 context=request_context(request),
                 authentication=authentication_of(request),
             )
@@ -87,6 +88,7 @@ async def start_enrollment(
             uuid.UUID(earlier.resource_id),
             account_name,
             QrFormat(data.qr_format),
+            data.qr_scale,
         )
         return _response(shown)
 

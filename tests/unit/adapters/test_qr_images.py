@@ -56,8 +56,8 @@ def _png_dark_pixels(png: bytes) -> list[list[bool]]:
 
 def _svg_dark_modules(svg: bytes) -> tuple[int, set[tuple[int, int]]]:
     root = ET.fromstring(svg)  # noqa: S314 - our own output
-    size = int(root.attrib["width"])
-    assert root.attrib["height"] == str(size)
+    size = int(root.attrib["width"]) // 5
+    assert root.attrib["width"] == root.attrib["height"] == str(size * 5), "5 px a module"
     assert root.attrib["viewBox"] == f"0 0 {size} {size}"
     background, modules = list(root)
     assert background.attrib == {"fill": "#fff", "d": f"M0 0h{size}v{size}H0z"}
@@ -86,7 +86,7 @@ def test_every_png_pixel_is_the_symbols(text: str, scale: int, border: int) -> N
 def test_every_svg_module_is_the_symbols(text: str) -> None:
     code = _symbol(text)
 
-    size, dark = _svg_dark_modules(svg_image(code.matrix, 4))
+    size, dark = _svg_dark_modules(svg_image(code.matrix, 4, 5))
 
     expected = _expected_dark(code, 1, 4)
     assert size == len(expected)

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from domain.errors import InvalidOtpauthLabel
-from domain.otpauth import OtpauthLabel, build_otpauth_uri
+from domain.otpauth import MAX_URI_LENGTH, OtpauthLabel, account_room, build_otpauth_uri
 from domain.policy import HashAlgorithm, TotpPolicy
 from domain.secret import TotpSecret
 
@@ -64,9 +64,29 @@ def test_empty_or_unprintable_label_parts_are_refused(issuer: str, account: str)
         OtpauthLabel(issuer, account)
 
 
-def test_display_names_with_colons_are_made_safe() -> None:
-    label = OtpauthLabel.for_account("Bank", "urn:user:42")
-    assert label.account_name == "urn_user_42"
+@pytest.mark.parametrize(
+    ("issuer", "account"),
+    [("Bank", "a\u202eb"), ("Bank", "a\tb"), (" Bank", "alice"), ("Bank", "e\u0301")],
+)
+def test_bidi_control_untrimmed_or_unnormalised_parts_are_refused(
+    issuer: str, account: str
+) -> None:
+    with pytest.raises(InvalidOtpauthLabel):
+        OtpauthLabel(issuer, account)
+
+
+def test_a_uri_longer_than_a_version_10_symbol_holds_is_refused() -> None:
+    with pytest.raises(InvalidOtpauthLabel):
+        _uri("B" * 64, "a" * 64, TotpPolicy(HashAlgorithm.SHA512, 8, 60))
+
+
+def test_account_room_is_what_the_uri_bound_leaves_for_the_account() -> None:
+    issuer = "B" * 50
+    room = account_room(issuer, TotpPolicy())
+
+    assert len(_uri(issuer, "a" * room)) == MAX_URI_LENGTH
+    with pytest.raises(InvalidOtpauthLabel):
+        _uri(issuer, "a" * (room + 1))
 
 
 def test_exactly_one_colon_separates_issuer_and_account() -> None:
