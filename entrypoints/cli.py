@@ -11,6 +11,7 @@ import click
 import uvicorn
 
 from application.use_cases.rewrap_secrets import RewrapSummary
+from entrypoints import graceful_server
 from entrypoints.admin_cli import admin
 from entrypoints.composition import (
     development_issuer,
@@ -55,7 +56,7 @@ def serve(host: str, port: int, workers: int) -> None:
         )
     configure_logging(settings.log_level)
     with shared_metrics(workers):
-        uvicorn.run(
+        config = uvicorn.Config(
             "entrypoints.asgi:app_from_environment",
             factory=True,
             host=host,
@@ -68,9 +69,12 @@ def serve(host: str, port: int, workers: int) -> None:
             access_log=False,
             server_header=False,
             proxy_headers=False,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
             timeout_worker_healthcheck=30,
         )
+        status = graceful_server.run(config, drain_seconds=settings.shutdown_drain_seconds)
+    if status:
+        raise SystemExit(status)
 
 
 @main.command("migrate")

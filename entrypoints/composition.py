@@ -209,10 +209,13 @@ async def _notifier(settings: Settings, stack: AsyncExitStack) -> Notifier:
     )
 
 
-async def _deliver_forever(deliver: DeliverNotifications, interval: float) -> None:
-    """Delivers the outbox in the background of each worker; the outbox's leases keep workers
-    from sending one notification twice at once."""
-    while True:
+async def _deliver_forever(
+    deliver: DeliverNotifications, interval: float, stopping: asyncio.Event
+) -> None:
+    """Delivers the outbox in the background of each worker until ``stopping`` is set, then returns
+    after the batch in hand; the outbox's leases keep workers from sending one notification twice
+    at once."""
+    while not stopping.is_set():
         try:
             delivered = await deliver()
         except DependencyUnavailable:
@@ -222,13 +225,23 @@ async def _deliver_forever(deliver: DeliverNotifications, interval: float) -> No
             logger.exception("notification delivery failed")
             delivered = 0
         if delivered == 0:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval)
 
 
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+OUTBOX_STOP_SECONDS = 10.0
+"""How long a stopping worker waits for the outbox batch in hand; a batch cut short is sent again
+by another worker once its lease ends (delivery is at least once)."""
+
+
+async def _stop(task: asyncio.Task[None], stopping: asyncio.Event) -> None:
+    stopping.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), OUTBOX_STOP_SECONDS)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
@@ -325,8 +338,11 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             notifier=overrides.notifier or await _notifier(settings, stack),
             clock=clock,
         )
-        delivery = asyncio.create_task(_deliver_forever(deliver, settings.notify_interval_seconds))
-        stack.push_async_callback(_stop, delivery)
+        stopping = asyncio.Event()
+        delivery = asyncio.create_task(
+            _deliver_forever(deliver, settings.notify_interval_seconds, stopping)
+        )
+        stack.push_async_callback(_stop, delivery, stopping)
         generator = PyotpGenerator()
         attempts = AttemptGate(unit_of_work)
         verify_code = VerifyCode(

@@ -151,6 +151,8 @@ class Settings:
         """Where the pseudonym key is read from when it is not given inline; the development
         profile creates it there (not as ``*.key``: that is the local cipher's key ring)."""
         return self.pseudonym_key_file or self.data_dir / "pseudonym-hmac.secret"
+    shutdown_drain_seconds: float = 0.0
+    shutdown_grace_seconds: int = 20
 
     @property
     def is_development(self) -> bool:
@@ -228,6 +230,8 @@ class Settings:
             admin_scope=reader.text("MFA_ADMIN_SCOPE", DEVELOPMENT_ADMIN_SCOPE),
             pseudonym_key=reader.optional("MFA_PSEUDONYM_KEY"),
             pseudonym_key_file=_optional_path(reader, "MFA_PSEUDONYM_KEY_FILE"),
+            shutdown_drain_seconds=reader.number("MFA_SHUTDOWN_DRAIN_SECONDS", 0.0, 0.0, 300.0),
+            shutdown_grace_seconds=reader.integer("MFA_SHUTDOWN_GRACE_SECONDS", 20, 1, 600),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:
