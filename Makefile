@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test contract bench install lint typecheck layers unit migrate system-deps format clean
+.PHONY: run test contract bench soak install lint typecheck layers unit migrate system-deps format clean
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -24,6 +24,10 @@ test: install system-deps lint typecheck layers ## lint, types, layer contracts 
 
 bench: install ## the benchmark on the production stack (Postgres, Vault, uvicorn, wrk); bench/results/
 	$(UV) run python -m bench.run $(BENCH_ARGS)
+
+DURATION ?= 90s
+soak: install system-deps ## replicas behind HAProxy under load and faults; soak/results/ (make soak DURATION=10m)
+	$(UV) run python -m soak.run --duration $(DURATION) $(SOAK_ARGS)
 
 BASE_URL ?=
 TOKEN_COMMAND ?= $(UV) run mfa-service dev-token --sub {sub}
