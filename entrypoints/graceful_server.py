@@ -86,6 +86,14 @@ class _GracefulMultiprocess(Multiprocess):
         super().__init__(config, sockets)
         self.drain_seconds = drain_seconds
 
+    def terminate_all(self) -> None:
+        """SIGTERM to every worker, and the supervisor's copy of the listening socket closed: once
+        the workers close theirs after the drain, new connections are refused instead of waiting
+        in the backlog of a socket nobody accepts from."""
+        super().terminate_all()
+        for sock in self.sockets:
+            sock.close()
+
     def _new_process(self) -> Process:
         process = _GracefulProcess(self.config, self.sockets, self.drain_seconds)
         process.start()
