@@ -20,9 +20,13 @@ import httpx
 from bench.stack import StackError, free_port, start_process, stop_process, tail, tool_beside_python
 
 CHECK_INTERVAL_MS: Final = 500
+CHECK_TIMEOUT_MS: Final = 2500
+"""Readiness may take up to 2 s (its probes' bound); HAProxy's default is the interval, which on a
+loaded machine marked ready replicas down."""
+FALL: Final = 3
 RISE: Final = 2
-DRAIN_SECONDS: Final = 2.0
-"""Above one health-check interval, so HAProxy sees readiness 503 before the listener closes."""
+DRAIN_SECONDS: Final = 3.0
+"""Above FALL health-check intervals, so HAProxy sees readiness 503 before the listener closes."""
 READY_CEILING_SECONDS: Final = 180.0
 
 _LB_ERROR = """HTTP/1.1 {status} {reason}\r
@@ -112,7 +116,7 @@ def haproxy_config(port: int, replicas: list[Replica], folder: Path) -> Path:
         page.write_text(_LB_ERROR.format(status=status, reason=reason))
         errors.append(f"    errorfile {status} {page}")
     servers = "\n".join(
-        f"    server {r.name} 127.0.0.1:{r.port} check inter {CHECK_INTERVAL_MS} fall 1 rise {RISE}"
+        f"    server {r.name} 127.0.0.1:{r.port} check inter {CHECK_INTERVAL_MS} fall {FALL} rise {RISE}"
         for r in replicas
     )
     config = folder / "haproxy.cfg"
@@ -125,6 +129,7 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 30s
+    timeout check {CHECK_TIMEOUT_MS}ms
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response

@@ -70,6 +70,8 @@ class Session:
         self.idp = idp
         self.recorder = recorder
         self.last_retry_after = 1.0
+        """The Retry-After of the answer ``call`` returned last: read it right after ``call``,
+        before the next ``await`` lets another customer's answer replace it."""
 
     def _headers(self, customer: Customer) -> dict[str, str]:
         if customer.token_expires - time.time() < 10:

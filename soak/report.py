@@ -113,7 +113,8 @@ def write_report(
     ]
     by_window = findings.numbers.get("verdicts by window", {})
     lines += [
-        f"| {w.name} | {w.start:.1f} | {w.end:.1f} | {dict(by_window.get(w.name, {}))} |"
+        f"| {w.name} | {w.start:.1f} | {w.end:.1f} | "
+        f"{dict(by_window.get(f'{w.name}@{w.start:.1f}', {}))} |"
         for w in windows
     ]
     operations = Counter(e.operation for e in events)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -98,8 +99,6 @@ async def _create_database(admin_dsn: str) -> None:
 
 
 def _run_cli(args: list[str], environment: dict[str, str], log: Path) -> None:
-    import subprocess
-
     mfa_service = tool_beside_python("mfa-service", "run the soak with `uv run`")
     with log.open("ab") as output:
         result = subprocess.run(  # noqa: S603 - a fixed command line
