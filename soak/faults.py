@@ -30,6 +30,11 @@ class Window:
     start: float
     end: float
 
+    @property
+    def key(self) -> str:
+        """Unique per window (names repeat from one round of faults to the next)."""
+        return f"{self.name} at {self.start:.1f} s"
+
     def holds(self, at: float, latency: float = 0.0) -> bool:
         """Whether a request sent at ``at`` and answered ``latency`` later overlaps the window."""
         return self.start <= at + latency and at <= self.end + SETTLE_SECONDS

@@ -96,7 +96,7 @@ def _answers(findings: Findings, events: list[Event], windows: list[Window]) -> 
         + (f" ({_sample(wrong_inside)})" if wrong_inside else ""),
     )
     by_window = {
-        w.name: Counter(str(e.verdict) for e in events if w.holds(e.at, e.latency)) for w in windows
+        w.key: Counter(str(e.verdict) for e in events if w.holds(e.at, e.latency)) for w in windows
     }
     findings.numbers["verdicts by window"] = by_window
 

@@ -61,7 +61,7 @@ def _timeline(path: Path, events: list[Event], windows: list[Window], seconds: f
         bottom.legend(loc="upper right", fontsize=7)
     for axis in (top, middle, bottom):
         for window in windows:
-            axis.axvspan(window.start, window.end + SETTLE_SECONDS, color="orange", alpha=0.15)
+            axis.axvspan(window.start, window.end + SETTLE_SECONDS, color="orange", alpha=0.1)
     for window in windows:
         top.annotate(
             window.name,
@@ -113,8 +113,7 @@ def write_report(
     ]
     by_window = findings.numbers.get("verdicts by window", {})
     lines += [
-        f"| {w.name} | {w.start:.1f} | {w.end:.1f} | "
-        f"{dict(by_window.get(f'{w.name}@{w.start:.1f}', {}))} |"
+        f"| {w.name} | {w.start:.1f} | {w.end:.1f} | {dict(by_window.get(w.key, {}))} |"
         for w in windows
     ]
     operations = Counter(e.operation for e in events)
