@@ -145,14 +145,14 @@ class Settings:
     admin_scope: str = DEVELOPMENT_ADMIN_SCOPE
     pseudonym_key: str | None = field(default=None, repr=False)
     pseudonym_key_file: Path | None = None
+    shutdown_drain_seconds: float = 0.0
+    shutdown_grace_seconds: int = 20
 
     @property
     def pseudonym_key_path(self) -> Path:
         """Where the pseudonym key is read from when it is not given inline; the development
         profile creates it there (not as ``*.key``: that is the local cipher's key ring)."""
         return self.pseudonym_key_file or self.data_dir / "pseudonym-hmac.secret"
-    shutdown_drain_seconds: float = 0.0
-    shutdown_grace_seconds: int = 20
 
     @property
     def is_development(self) -> bool:
