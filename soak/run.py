@@ -80,6 +80,8 @@ def _environment(
         "MFA_TOKEN_ISSUER": TOKEN_ISSUER,
         "MFA_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
         "MFA_ISSUER": "Soak Bank",
+        "MFA_ADMIN_SCOPE": "mfa-admin",
+        "MFA_PSEUDONYM_KEY": "soak-only pseudonym key, not a secret, 32+ bytes",
         "MFA_ENROLLMENTS_PER_HOUR": "1000",
         "MFA_PENDING_TTL_SECONDS": str(PENDING_TTL_SECONDS),
         "MFA_SHUTDOWN_DRAIN_SECONDS": str(DRAIN_SECONDS),
