@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test contract bench image install lint typecheck layers unit migrate system-deps format clean
+.PHONY: run test contract bench image soak install lint typecheck layers unit migrate system-deps format clean
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install --quiet uv==$(UV_VERSION)
@@ -28,6 +28,10 @@ bench: install ## the benchmark on the production stack (Postgres, Vault, uvicor
 
 image: ## the image with podman on a Debian base built from Debian's packages: IMAGE=localhost/mfa-service:latest
 	deploy/image/build.sh
+
+DURATION ?= 90s
+soak: install system-deps ## replicas behind HAProxy under load and faults; soak/results/ (make soak DURATION=10m)
+	$(UV) run python -m soak.run --duration $(DURATION) $(SOAK_ARGS)
 
 BASE_URL ?=
 TOKEN_COMMAND ?= $(UV) run mfa-service dev-token --sub {sub}

@@ -14,6 +14,7 @@ import click
 import uvicorn
 
 from application.use_cases.rewrap_secrets import RewrapSummary
+from entrypoints import graceful_server
 from entrypoints.admin_cli import admin
 from entrypoints.composition import (
     check_startup,
@@ -91,7 +92,7 @@ def serve(host: str, port: int, workers: int) -> None:
     with _one_line_errors(settings):
         asyncio.run(check_startup(settings))
     with shared_metrics(workers):
-        uvicorn.run(
+        config = uvicorn.Config(
             "entrypoints.asgi:app_from_environment",
             factory=True,
             host=host,
@@ -104,9 +105,12 @@ def serve(host: str, port: int, workers: int) -> None:
             access_log=False,
             server_header=False,
             proxy_headers=False,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
             timeout_worker_healthcheck=30,
         )
+        status = graceful_server.run(config, drain_seconds=settings.shutdown_drain_seconds)
+    if status:
+        raise SystemExit(status)
 
 
 @main.command("migrate")

@@ -264,11 +264,15 @@ async def _notifier(settings: Settings, stack: AsyncExitStack) -> Notifier:
 
 
 async def _deliver_forever(
-    deliver: DeliverNotifications, measure: MeasureOutboxBacklog, interval: float
+    deliver: DeliverNotifications,
+    measure: MeasureOutboxBacklog,
+    interval: float,
+    stopping: asyncio.Event,
 ) -> None:
-    """Delivers the outbox in the background of each worker; the outbox's leases keep workers
-    from sending one notification twice at once. Measures the backlog after each round."""
-    while True:
+    """Delivers the outbox in the background of each worker until ``stopping`` is set, then returns
+    after the batch in hand; the outbox's leases keep workers from sending one notification twice
+    at once. Measures the backlog after each round."""
+    while not stopping.is_set():
         try:
             delivered = await deliver()
             await measure()
@@ -279,13 +283,23 @@ async def _deliver_forever(
             logger.exception("notification delivery failed")
             delivered = 0
         if delivered == 0:
-            await asyncio.sleep(interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval)
 
 
-async def _stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+OUTBOX_STOP_SECONDS = 10.0
+"""How long a stopping worker waits for the outbox batch in hand; a batch cut short is sent again
+by another worker once its lease ends (delivery is at least once)."""
+
+
+async def _stop(task: asyncio.Task[None], stopping: asyncio.Event) -> None:
+    stopping.set()
+    try:
+        await asyncio.wait_for(asyncio.shield(task), OUTBOX_STOP_SECONDS)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _token_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerifier:
@@ -393,10 +407,11 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             clock=clock,
         )
         measure = MeasureOutboxBacklog(unit_of_work=unit_of_work, metrics=metrics)
+        stopping = asyncio.Event()
         delivery = asyncio.create_task(
-            _deliver_forever(deliver, measure, settings.notify_interval_seconds)
+            _deliver_forever(deliver, measure, settings.notify_interval_seconds, stopping)
         )
-        stack.push_async_callback(_stop, delivery)
+        stack.push_async_callback(_stop, delivery, stopping)
         generator = PyotpGenerator()
         attempts = AttemptGate(unit_of_work)
         verify_code = VerifyCode(

@@ -153,6 +153,8 @@ class Settings:
     """The key of the user pseudonym in log lines; None: a random key per process."""
     pseudonym_key: str | None = field(default=None, repr=False)
     pseudonym_key_file: Path | None = None
+    shutdown_drain_seconds: float = 0.0
+    shutdown_grace_seconds: int = 20
 
     @property
     def pseudonym_key_path(self) -> Path:
@@ -237,6 +239,8 @@ class Settings:
             build_revision=reader.text("MFA_BUILD_REVISION", "unknown"),
             log_user_key=reader.optional("MFA_LOG_USER_KEY"),
             ui_enabled=reader.choice("MFA_UI_ENABLED", _flag, False),
+            shutdown_drain_seconds=reader.number("MFA_SHUTDOWN_DRAIN_SECONDS", 0.0, 0.0, 300.0),
+            shutdown_grace_seconds=reader.integer("MFA_SHUTDOWN_GRACE_SECONDS", 20, 1, 600),
         )
         reader.problems.extend(settings.cross_checks(environ))
         if reader.problems:

@@ -4,6 +4,7 @@
 # tests build and run it with podman, runc, mmdebstrap (the Debian base); haproxy checks the
 # compose stack's load balancer configuration; the browser the page's tests drive is Debian's
 # Chromium (Playwright is pointed at it, never downloads one).
+# HAProxy is also the soak's load balancer (tests/soak).
 set -euo pipefail
 missing=()
 command -v oathtool >/dev/null || missing+=(oathtool)

@@ -51,6 +51,10 @@ _MALFORMED_INPUT_ERRORS: Final = (
 )
 
 
+KEYS_FRESH_SECONDS: Final = 1.0
+"""Keys fetched this recently are as new as they get: an unknown kid does not fetch them again."""
+
+
 class JwtTokenVerifier:
     """Verifies bearer JWTs against the identity provider's JWKS; implements ``TokenVerifier``.
 
@@ -62,7 +66,8 @@ class JwtTokenVerifier:
 
     Keys are cached for ``cache_ttl_seconds``; a failed refresh keeps the cached keys. A token whose
     ``kid`` is unknown triggers at most one refetch per ``refetch_cooldown_seconds`` across all
-    requests, which is how a rotation is picked up. Concurrent requests share one fetch.
+    requests (counted from the last such refetch), which is how a rotation is picked up.
+    Concurrent requests share one fetch.
     """
 
     def __init__(
@@ -115,6 +120,7 @@ class JwtTokenVerifier:
         self._keys: KeySet | None = None
         self._keys_fetched_at = -math.inf
         self._last_fetch_attempt = -math.inf
+        self._last_unknown_kid_refetch = -math.inf
         self._fetch_generation = 0
 
     async def verify(self, token: str) -> Principal:
@@ -163,8 +169,17 @@ class JwtTokenVerifier:
         key = _find_key(keys, alg, kid)
         # Join a fetch already in flight (it may bring the new key); otherwise refetch only once the
         # cool-down has passed, so a spray of unknown kids cannot hammer the identity provider.
-        cooled_down = self._now() - self._last_fetch_attempt >= self._refetch_cooldown
+        # The cool-down counts from the last refetch an unknown kid caused, not from any fetch: a
+        # replica that fetched its keys moments before the identity provider rotated them must
+        # still pick up the new key at its first token, not refuse it for a whole cool-down.
+        now = self._now()
+        cooled_down = (
+            now - self._last_unknown_kid_refetch >= self._refetch_cooldown
+            and now - self._last_fetch_attempt >= KEYS_FRESH_SECONDS
+        )
         if key is None and (self._lock.locked() or cooled_down):
+            if not self._lock.locked():
+                self._last_unknown_kid_refetch = now
             await self._refresh("unknown key id")
             key = _find_key(self._keys or keys, alg, kid)
         if key is None:

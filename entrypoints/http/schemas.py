@@ -88,7 +88,7 @@ class Problem(msgspec.Struct, omit_defaults=True, rename="camel"):
 
 
 class HealthStatus(msgspec.Struct):
-    status: Literal["ok", "unavailable"]
+    status: Literal["ok", "unavailable", "draining"]
     checks: dict[str, Literal["ok", "unavailable"]] = msgspec.field(default_factory=dict)
 
 

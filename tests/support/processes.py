@@ -40,6 +40,15 @@ def running_service(
     environment: Mapping[str, str], *extra_args: str, log_file: Path
 ) -> Iterator[str]:
     """Runs ``mfa-service serve`` on a free port until the block ends; yields its base URL."""
+    with served_process(environment, *extra_args, log_file=log_file) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def served_process(
+    environment: Mapping[str, str], *extra_args: str, log_file: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``running_service`` that also yields the process, for tests that signal it."""
     port = free_port()
     with log_file.open("w") as log:
         process = subprocess.Popen(
@@ -51,9 +60,10 @@ def running_service(
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_live(base_url, process, log_file)
-            yield base_url
+            yield base_url, process
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             process.wait(timeout=20)
 
 

@@ -9,6 +9,7 @@ from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
 from application.errors import DependencyUnavailable
+from entrypoints.http.draining import is_draining
 from entrypoints.http.schemas import HealthStatus
 from entrypoints.http.services import services_of
 
@@ -23,7 +24,10 @@ async def live() -> HealthStatus:
 @get(
     "/health/ready",
     summary="The database and the key service answer",
-    description="200 when every dependency answers within 2 s, else 503 with Retry-After.",
+    description=(
+        "200 when every dependency answers within 2 s, else 503 with Retry-After; 503 "
+        '`"draining"` from the moment the process begins to stop (SIGTERM).'
+    ),
     tags=["Operations"],
     responses={
         503: ResponseSpec(
@@ -33,6 +37,10 @@ async def live() -> HealthStatus:
     },
 )
 async def ready(request: Request[Any, Any, Any]) -> Response[HealthStatus]:
+    if is_draining(request):
+        return Response(
+            HealthStatus(status="draining"), status_code=503, headers={"Retry-After": "5"}
+        )
     probes = services_of(request.app).readiness_probes
 
     async def outcome(check: Any) -> str:
