@@ -92,6 +92,7 @@ def deployment(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             database_file: f"{SECRETS}/database-url",
             _secret_file(directory, "vault-token", service_token): f"{SECRETS}/vault-token",
             jwks: "/etc/mfa/jwks.json",
+            _secret_file(directory, "pseudonym-key", "p" * 32): f"{SECRETS}/pseudonym-key",
         }
         environment = {
             "MFA_DATABASE_URL_FILE": f"{SECRETS}/database-url",
@@ -103,6 +104,8 @@ def deployment(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             "MFA_TOKEN_AUDIENCE": TOKEN_AUDIENCE,
             "MFA_REQUIRED_SCOPE": "mfa",
             "MFA_ISSUER": "Image Bank",
+            "MFA_ADMIN_SCOPE": "mfa-admin",
+            "MFA_PSEUDONYM_KEY_FILE": f"{SECRETS}/pseudonym-key",
         }
         container = stack.enter_context(running_container(image, environment, mounts, free_port()))
         yield Deployment(

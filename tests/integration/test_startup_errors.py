@@ -31,6 +31,8 @@ def _production(tmp_path: Path, database_url: str, vault_addr: str) -> dict[str,
         "MFA_TOKEN_ISSUER": "https://idp.test/",
         "MFA_TOKEN_AUDIENCE": "mfa-service",
         "MFA_ISSUER": "Example Bank",
+        "MFA_ADMIN_SCOPE": "mfa-admin",
+        "MFA_PSEUDONYM_KEY": "k" * 32,
     }
 
 
