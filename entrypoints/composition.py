@@ -26,6 +26,7 @@ from adapters.introspection.client import (
 )
 from adapters.introspection.client_key import load_client_key
 from adapters.introspection.verifier import IntrospectionTokenVerifier
+from adapters.jwt.caching_verifier import CachingTokenVerifier
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
 from adapters.jwt.verifier import JwtTokenVerifier
@@ -274,7 +275,7 @@ async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerif
         source = JwksFileSource(settings.jwks_file)
     else:
         source = JwksFileSource(development_issuer(settings).jwks_path)
-    return JwtTokenVerifier(
+    verifier = JwtTokenVerifier(
         source=source,
         issuer=settings.token_issuer,
         audience=settings.token_audience,
@@ -283,6 +284,9 @@ async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerif
         required_scope=settings.required_scope,
         display_name_claim=settings.account_name_claim,
     )
+    if settings.token_cache_size == 0:
+        return verifier
+    return CachingTokenVerifier(verifier, settings.token_cache_size)
 
 
 @asynccontextmanager

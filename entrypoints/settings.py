@@ -105,6 +105,7 @@ class Settings:
     token_algorithms: tuple[str, ...] = DEFAULT_TOKEN_ALGORITHMS
     required_scope: str | None = None
     account_name_claim: str = "preferred_username"
+    token_cache_size: int = 10_000
     issuer: str = "MFA Service"
     totp_policy: TotpPolicy = field(default_factory=TotpPolicy)
     pending_ttl: timedelta = timedelta(minutes=10)
@@ -176,6 +177,7 @@ class Settings:
             token_algorithms=reader.words("MFA_TOKEN_ALGORITHMS", DEFAULT_TOKEN_ALGORITHMS),
             required_scope=reader.optional("MFA_REQUIRED_SCOPE"),
             account_name_claim=reader.text("MFA_ACCOUNT_NAME_CLAIM", "preferred_username"),
+            token_cache_size=reader.integer("MFA_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000),
             issuer=reader.text("MFA_ISSUER", "MFA Service"),
             totp_policy=policy,
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
