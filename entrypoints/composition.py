@@ -388,7 +388,11 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             yield
 
     return build_http_app(
-        HttpOptions(max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins),
+        HttpOptions(
+            max_body_bytes=settings.max_body_bytes,
+            cors_origins=settings.cors_origins,
+            max_concurrent_requests=settings.max_concurrent_requests,
+        ),
         lifespan,
     )
 

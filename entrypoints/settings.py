@@ -116,6 +116,7 @@ class Settings:
     step_up_max_age: timedelta = timedelta(minutes=5)
     step_up_acr_values: tuple[str, ...] = ()
     max_body_bytes: int = 4096
+    max_concurrent_requests: int = 16
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     db_pool_size: int = 10
@@ -190,6 +191,7 @@ class Settings:
             ),
             step_up_acr_values=reader.words("MFA_STEP_UP_ACR_VALUES", ()),
             max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
+            max_concurrent_requests=reader.integer("MFA_MAX_CONCURRENT_REQUESTS", 16, 0, 10_000),
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
             db_pool_size=reader.integer("MFA_DB_POOL_SIZE", 10, 1, 200),

@@ -28,6 +28,7 @@ from entrypoints.http.controllers.recovery_codes import (
     regenerate_recovery_codes,
 )
 from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
+from entrypoints.http.load_shedding import concurrency_limit
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
@@ -39,6 +40,8 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 class HttpOptions:
     max_body_bytes: int = 4096
     cors_origins: Sequence[str] = ()
+    max_concurrent_requests: int = 0
+    """Per worker; past it a request is answered 503 with Retry-After at once (0: no limit)."""
 
 
 def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
@@ -62,6 +65,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         middleware=[
             request_timing_middleware,
             client_disconnect_middleware,
+            concurrency_limit(options.max_concurrent_requests),
             bearer_authentication(),
         ],
         before_send=[allow_every_method, add_response_headers, record_request],
