@@ -38,6 +38,7 @@ from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
+from adapters.sqlalchemy.postgres_checks import PostgresCodeAcceptance
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.clock import SystemClock
@@ -61,6 +62,7 @@ from adapters.vault.transit_cipher import VaultTransitCipher
 from application.errors import DependencyUnavailable
 from application.idempotency import IdempotencyGuard
 from application.ports.clock import Clock
+from application.ports.code_acceptance import CodeAcceptance
 from application.ports.notifications import Notifier
 from application.ports.qr_renderer import QrRenderer
 from application.ports.readiness import ReadinessProbe
@@ -130,14 +132,17 @@ def database_engine(settings: Settings) -> AsyncEngine:
 
 async def _database(
     settings: Settings, stack: AsyncExitStack
-) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
+) -> tuple[UnitOfWorkFactory, ReadinessProbe, CodeAcceptance | None]:
+    """The units of work, the readiness probe, and the store's own one-statement acceptance of a
+    code where it has one (Postgres; elsewhere VerifyCode uses the units of work)."""
     engine = database_engine(settings)
     stack.push_async_callback(engine.dispose)
     if settings.is_development:
         await upgrade(engine)
     else:
         await ensure_schema_is_current(engine)
-    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine)
+    acceptance = PostgresCodeAcceptance(engine) if engine.dialect.name == "postgresql" else None
+    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), acceptance
 
 
 async def _cipher(
@@ -294,10 +299,11 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
     """Every adapter the settings choose, unless overridden, wired into the use cases."""
     async with AsyncExitStack() as stack:
         probes: list[ReadinessProbe] = []
+        acceptance: CodeAcceptance | None = None
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
         else:
-            unit_of_work, database_probe = await _database(settings, stack)
+            unit_of_work, database_probe, acceptance = await _database(settings, stack)
             probes.append(database_probe)
         if overrides.cipher is not None:
             cipher = overrides.cipher
@@ -322,6 +328,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             clock=clock,
             settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
             attempts=attempts,
+            acceptance=acceptance,
         )
         step_up = StepUp(
             StepUpPolicy(

@@ -15,10 +15,12 @@ from application.errors import (
 )
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
+from application.ports.code_acceptance import CodeAcceptance
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.use_cases.attempts import AttemptGate
+from application.use_cases.code_acceptance import TransactionalCodeAcceptance
 from domain.enrollment import CodeMatch, Enrollment
 from domain.errors import InvalidCodeFormat
 from domain.otp_code import parse_code
@@ -78,6 +80,7 @@ class VerifyCode:
         clock: Clock,
         settings: VerificationSettings,
         attempts: AttemptGate | None = None,
+        acceptance: CodeAcceptance | None = None,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._cipher = cipher
@@ -85,6 +88,7 @@ class VerifyCode:
         self._clock = clock
         self._settings = settings
         self._gate = attempts or AttemptGate(unit_of_work)
+        self._acceptance = acceptance or TransactionalCodeAcceptance(unit_of_work, self._gate)
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()
@@ -143,21 +147,11 @@ class VerifyCode:
     async def _accept(
         self, authenticator: Enrollment, match: CodeMatch, command: VerifyCommand, now: datetime
     ) -> Verified:
-        async with self._unit_of_work() as uow:
-            authenticator.record_use(match, now, self._settings.max_drift)
-            await uow.enrollments.record_use(authenticator)
-            await self._gate.succeed(uow, command.user_id)
-            remaining, _ = await uow.recovery_codes.remaining(command.user_id)
-            await uow.audit.append(
-                AuditEvent(
-                    AuditAction.CODE_VERIFIED,
-                    command.user_id,
-                    authenticator.id,
-                    now,
-                    command.context,
-                )
-            )
-            await uow.commit()
+        authenticator.record_use(match, now, self._settings.max_drift)
+        event = AuditEvent(
+            AuditAction.CODE_VERIFIED, command.user_id, authenticator.id, now, command.context
+        )
+        remaining = await self._acceptance.accept(authenticator, event)
         return Verified("totp", authenticator.id, now, remaining)
 
     async def _use_recovery_code(
