@@ -38,7 +38,7 @@ from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
-from adapters.sqlalchemy.postgres_checks import PostgresCodeAcceptance
+from adapters.sqlalchemy.postgres_checks import PostgresCheckReservations, PostgresCodeAcceptance
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.clock import SystemClock
@@ -61,6 +61,7 @@ from adapters.vault.setup import (
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.errors import DependencyUnavailable
 from application.idempotency import IdempotencyGuard
+from application.ports.check_reservations import CheckReservations
 from application.ports.clock import Clock
 from application.ports.code_acceptance import CodeAcceptance
 from application.ports.notifications import Notifier
@@ -130,19 +131,29 @@ def database_engine(settings: Settings) -> AsyncEngine:
     return create_engine(settings.database_url, limits)
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckStatements:
+    """A store's own statements for the two units of a code check (Postgres: one statement
+    each); elsewhere the use cases run them on the units of work."""
+
+    reservations: CheckReservations
+    acceptance: CodeAcceptance
+
+
 async def _database(
     settings: Settings, stack: AsyncExitStack
-) -> tuple[UnitOfWorkFactory, ReadinessProbe, CodeAcceptance | None]:
-    """The units of work, the readiness probe, and the store's own one-statement acceptance of a
-    code where it has one (Postgres; elsewhere VerifyCode uses the units of work)."""
+) -> tuple[UnitOfWorkFactory, ReadinessProbe, _CheckStatements | None]:
+    """The units of work, the readiness probe, and the store's own check statements if any."""
     engine = database_engine(settings)
     stack.push_async_callback(engine.dispose)
     if settings.is_development:
         await upgrade(engine)
     else:
         await ensure_schema_is_current(engine)
-    acceptance = PostgresCodeAcceptance(engine) if engine.dialect.name == "postgresql" else None
-    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), acceptance
+    checks = None
+    if engine.dialect.name == "postgresql":
+        checks = _CheckStatements(PostgresCheckReservations(engine), PostgresCodeAcceptance(engine))
+    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), checks
 
 
 async def _cipher(
@@ -299,11 +310,11 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
     """Every adapter the settings choose, unless overridden, wired into the use cases."""
     async with AsyncExitStack() as stack:
         probes: list[ReadinessProbe] = []
-        acceptance: CodeAcceptance | None = None
+        checks: _CheckStatements | None = None
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
         else:
-            unit_of_work, database_probe, acceptance = await _database(settings, stack)
+            unit_of_work, database_probe, checks = await _database(settings, stack)
             probes.append(database_probe)
         if overrides.cipher is not None:
             cipher = overrides.cipher
@@ -320,7 +331,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         delivery = asyncio.create_task(_deliver_forever(deliver, settings.notify_interval_seconds))
         stack.push_async_callback(_stop, delivery)
         generator = PyotpGenerator()
-        attempts = AttemptGate(unit_of_work)
+        attempts = AttemptGate(unit_of_work, checks.reservations if checks else None)
         verify_code = VerifyCode(
             unit_of_work=unit_of_work,
             cipher=cipher,
@@ -328,7 +339,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             clock=clock,
             settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
             attempts=attempts,
-            acceptance=acceptance,
+            acceptance=checks.acceptance if checks else None,
         )
         step_up = StepUp(
             StepUpPolicy(

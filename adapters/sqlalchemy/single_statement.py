@@ -26,20 +26,35 @@ _CLOSED = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, Connecti
 
 
 async def fetch_row(engine: AsyncEngine, statement: str, *arguments: Any) -> asyncpg.Record:
-    """The first row ``statement`` returns (it must return one)."""
+    """The one row ``statement`` returns."""
+    rows = await fetch(engine, statement, *arguments)
+    if len(rows) != 1:
+        raise RuntimeError(f"the statement returned {len(rows)} rows, not one")
+    return rows[0]
+
+
+async def fetch(engine: AsyncEngine, statement: str, *arguments: Any) -> list[asyncpg.Record]:
+    """The rows ``statement`` returns.
+
+    Raises:
+        asyncpg.LockNotAvailableError: as it came (a NOWAIT lock refused: the caller's to say).
+        ConcurrentUpdate, StoreRefusedValue, DependencyUnavailable: as ``translated_errors``.
+    """
     for attempt in (1, 2):
         with translated_errors():  # checking a connection out of the pool
             connection = await engine.connect()
         try:
             driver = await _driver(connection)
             try:
-                row: asyncpg.Record | None = await driver.fetchrow(statement, *arguments)
+                rows: list[asyncpg.Record] = await driver.fetch(statement, *arguments)
             except _CLOSED as error:
                 await connection.invalidate()
                 if attempt == 2:
                     raise DependencyUnavailable(DATABASE, cause=type(error).__name__) from None
                 logger.warning("a pooled database connection was closed; using a new one")
                 continue
+            except asyncpg.LockNotAvailableError:
+                raise
             except asyncpg.IntegrityConstraintViolationError as error:
                 raise ConcurrentUpdate(
                     f"a constraint refused the change ({_name(error)})"
@@ -48,9 +63,7 @@ async def fetch_row(engine: AsyncEngine, statement: str, *arguments: Any) -> asy
                 raise StoreRefusedValue(f"the database refused a value ({_name(error)})") from None
             except (asyncpg.PostgresError, TimeoutError, OSError) as error:
                 raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
-            if row is None:
-                raise RuntimeError("the statement returned no row")
-            return row
+            return rows
         finally:
             with translated_errors():
                 await connection.close()

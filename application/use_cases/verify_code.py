@@ -18,7 +18,7 @@ from application.ports.clock import Clock
 from application.ports.code_acceptance import CodeAcceptance
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.attempts import AttemptGate
 from application.use_cases.code_acceptance import TransactionalCodeAcceptance
 from domain.enrollment import CodeMatch, Enrollment
@@ -92,10 +92,12 @@ class VerifyCode:
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()
-        reservation = await self._gate.reserve(
-            command.user_id, now, command.context, partial(self._load, command)
+        digits = _checkable_lengths(command)
+        reservation = await self._gate.reserve_check(
+            command.user_id, now, command.context, digits, partial(self._checked, command)
         )
-        authenticators, checked = reservation.loaded
+        authenticators = reservation.loaded
+        checked = self._checked(command, authenticators)
         if command.recovery_code is not None:
             return await self._use_recovery_code(command, checked, now)
         secrets = await reservation.run(partial(self._decrypt_all, authenticators))
@@ -116,15 +118,14 @@ class VerifyCode:
             enrollment_id=replayed.id if replayed else None,
         )
 
-    async def _load(self, command: VerifyCommand, uow: UnitOfWork) -> tuple[list[Enrollment], str]:
-        """The user's active authenticators, and the code in their form or the recovery code's
-        stored form; raises when the request cannot be checked."""
-        authenticators = await uow.enrollments.active_for_user(command.user_id)
+    def _checked(self, command: VerifyCommand, authenticators: list[Enrollment]) -> str:
+        """The code in the authenticators' form or the recovery code's stored form; raises when
+        the request cannot be checked."""
         if not authenticators:
             raise NoActiveAuthenticator("no active authenticator")
         if command.recovery_code is not None:
-            return authenticators, hash_recovery_code(command.user_id, command.recovery_code)
-        return authenticators, _parse_for_any(command.code or "", authenticators)
+            return hash_recovery_code(command.user_id, command.recovery_code)
+        return _parse_for_any(command.code or "", authenticators)
 
     async def _decrypt_all(self, authenticators: list[Enrollment]) -> list[TotpSecret]:
         return list(
@@ -171,6 +172,19 @@ class VerifyCode:
         raise await self._gate.fail(
             command.user_id, now, command.context, replayed=False, enrollment_id=None
         )
+
+
+def _checkable_lengths(command: VerifyCommand) -> frozenset[int] | None:
+    """The lengths of authenticator codes the request can be checked against: the code's own
+    length; any (None) for a well-formed recovery code; none for a malformed code of either kind."""
+    try:
+        if command.recovery_code is not None:
+            hash_recovery_code(command.user_id, command.recovery_code)
+            return None
+        code = command.code or ""
+        return frozenset({len(parse_code(code, len(code)))})
+    except InvalidCodeFormat:
+        return frozenset()
 
 
 def _parse_for_any(code: str, authenticators: list[Enrollment]) -> str:
