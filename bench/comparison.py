@@ -23,6 +23,7 @@ class Figures:
 
     rounds: int
     rate: float
+    """Answers with the expected status per second."""
     p50_ms: float
     p99_ms: float
     service_cpu_ms: float
@@ -50,7 +51,7 @@ def figures(report: BenchReport, revision: str, scenario: str, concurrency: int)
         return None
     return Figures(
         rounds=len(runs),
-        rate=_median(runs, lambda run: run.rate) or 0.0,
+        rate=_median(runs, lambda run: run.good_rate) or 0.0,
         p50_ms=_median(runs, lambda run: run.latency_ms["p50"]) or 0.0,
         p99_ms=_median(runs, lambda run: run.latency_ms["p99"]) or 0.0,
         service_cpu_ms=_median(runs, lambda run: run.cpu_ms_per_request.get("service")) or 0.0,
@@ -183,7 +184,8 @@ def section(report: BenchReport) -> list[str]:
         "and concurrency ran base, head, base, head… "
         f"({settings.get('rounds', '?')} rounds each) on the same stack; figures are medians "
         "over a revision's rounds, ratios are head/base (above 1 is better for req/s, worse for "
-        "latency and CPU). CPU x health: service CPU per request as a multiple of "
+        "latency and CPU); req/s counts the expected answers only (200; 400 for wrong codes), so "
+        "shed load does not count as served. CPU x health: service CPU per request as a multiple of "
         "`GET /health/live`'s in the same run and revision. Other answers: anything but the "
         "expected status (and 503 with Retry-After, counted as shed), socket errors included.",
         "",

@@ -58,6 +58,12 @@ class RunRecord:
         return self.unexpected == 0 and self.responses > 0
 
     @property
+    def good_rate(self) -> float:
+        """Answers with the expected status per second (shed and failed answers left out)."""
+        good = self.statuses.get(str(self.expected_status), 0)
+        return self.rate * good / self.responses if self.responses else 0.0
+
+    @property
     def shed(self) -> int:
         """503 answers with ``Retry-After``: load shed on purpose (stats.lua counts a 503 without
         it under another key)."""
