@@ -30,6 +30,7 @@ def _environment(tmp_path: Path, limit: int) -> dict[str, str]:
         "MFA_DATA_DIR": str(tmp_path / "var"),
         "MFA_ISSUER": "Example Bank",
         "MFA_MAX_CONCURRENT_REQUESTS": str(limit),
+        "MFA_REQUEST_READ_TIMEOUT_SECONDS": "300",  # the held request's body waits on the test
     }
 
 
