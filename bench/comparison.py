@@ -46,6 +46,7 @@ def figures(report: BenchReport, revision: str, scenario: str, concurrency: int)
         for run in report.runs
         if (run.phase, run.revision, run.scenario, run.concurrency)
         == (PHASE, revision, scenario, concurrency)
+        and run.responses > 0  # no answer within the run (lines used up, or all slower than it)
     ]
     if not runs:
         return None
@@ -147,6 +148,14 @@ def _overload_targets(report: BenchReport) -> list[str]:
         for concurrency in (64, 256):
             head = figures(report, "head", scenario, concurrency)
             if head is None:
+                if any(
+                    (run.phase, run.scenario, run.concurrency) == (PHASE, scenario, concurrency)
+                    for run in report.runs
+                ):
+                    lines.append(
+                        f"- {SCENARIO_TITLES[scenario]} at {concurrency}: no answer in the head's "
+                        "runs (one-time codes or enrollment tokens used up): not measured"
+                    )
                 continue
             line = (
                 f"- {SCENARIO_TITLES[scenario]} at {concurrency}: {head.refused_badly} answers other "
