@@ -23,8 +23,10 @@ run: install ## the service on the embedded default (SQLite, local key, developm
 test: install system-deps lint typecheck layers ## lint, types, layer contracts and every test
 	$(UV) run pytest
 
-bench: install ## the benchmark on the production stack (Postgres, Vault, uvicorn, wrk); bench/results/
-	$(UV) run python -m bench.run $(BENCH_ARGS)
+BASE_REF ?=
+
+bench: install ## the benchmark on the production stack (Postgres, Vault, uvicorn, wrk); bench/results/; BASE_REF=<git ref> compares with that commit
+	$(UV) run python -m bench.run $(if $(BASE_REF),--base-ref $(BASE_REF)) $(BENCH_ARGS)
 
 image: ## the image with podman on a Debian base built from Debian's packages: IMAGE=localhost/mfa-service:latest
 	deploy/image/build.sh

@@ -56,6 +56,31 @@ def main_matrix(context: Context, config: stack.ServiceConfig, plan: Plan) -> Ve
     return pool
 
 
+def compare_matrix(
+    context: Context,
+    configs: Sequence[tuple[str, stack.ServiceConfig]],
+    plan: Plan,
+    rounds: int,
+) -> VerifyPool:
+    """Every scenario at every concurrency on one service per revision, all running at once; each
+    run alternates the revisions (A B A B…) so that they share the machine's moments alike.
+    Returns the last revision's (the head's) pool of enrolled users."""
+    with ExitStack() as exits:
+        runners = []
+        for revision, config in configs:
+            service = start_service(context, config, exits)
+            runners.append(Runner(context, service, VerifyPool([]), "compare", revision))
+        for runner in runners:
+            runner.grow(plan.verify_users)
+            warm_up(runner)
+        for concurrency in plan.concurrency:
+            for scenario in plan.scenarios:
+                for _ in range(rounds):
+                    for runner in runners:
+                        runner.run(scenario, concurrency)
+    return runners[-1].pool
+
+
 def components(context: Context, config: stack.ServiceConfig) -> None:
     """The parts of the hot paths one at a time (bench/components.py); a failure is reported,
     not fatal (it reaches into the product's adapters, which may change)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,10 +46,32 @@ class RunRecord:
     """Share of the machine busy with processes outside the stack and wrk (other people's work)."""
     stored_authenticators: int | None = None
     notes: list[str] = field(default_factory=list)
+    revision: str = ""
+    """``base`` or ``head`` in a comparison of two commits (``--base-ref``); empty otherwise."""
+    service_cpu_x_health: float | None = None
+    """Service CPU per request as a multiple of ``GET /health/live``'s in the same run (same
+    service, same concurrency when measured, else the nearest): the framework's floor."""
 
     @property
     def ok(self) -> bool:
         return self.unexpected == 0 and self.responses > 0
+
+    @property
+    def good_rate(self) -> float:
+        """Answers with the expected status per second (shed and failed answers left out)."""
+        good = self.statuses.get(str(self.expected_status), 0)
+        return self.rate * good / self.responses if self.responses else 0.0
+
+    @property
+    def shed(self) -> int:
+        """503 answers with ``Retry-After``: load shed on purpose (stats.lua counts a 503 without
+        it under another key)."""
+        return self.statuses.get("503", 0)
+
+    @property
+    def refused_badly(self) -> int:
+        """Unexpected answers other than shed load: the overload rule allows none."""
+        return self.unexpected - (self.shed if self.expected_status != 503 else 0)
 
 
 @dataclass(slots=True)
@@ -83,13 +106,40 @@ def _row(run: RunRecord) -> str:
     errors = "0" if run.unexpected == 0 else f"**{run.unexpected}** ({_statuses(run)})"
     notes = "; ".join(run.notes)
     return (
-        f"| {SCENARIO_TITLES.get(run.scenario, run.scenario)} | {run.concurrency} "
+        f"| {run.revision + ': ' if run.revision else ''}"
+        f"{SCENARIO_TITLES.get(run.scenario, run.scenario)} | {run.concurrency} "
         f"| {run.rate:,.0f} | {_ms(run.latency_ms.get('p50'))} | {_ms(run.latency_ms.get('p95'))} "
         f"| {_ms(run.latency_ms.get('p99'))} | {run.responses:,} | {errors} "
-        f"| {cpu.get('service', 0):.2f} | {cpu.get('vault', 0):.2f} | {cpu.get('postgres', 0):.2f} "
+        f"| {cpu.get('service', 0):.2f} | {_multiple(run.service_cpu_x_health)} "
+        f"| {cpu.get('vault', 0):.2f} | {cpu.get('postgres', 0):.2f} "
         f"| {cpu.get('wrk', 0):.2f} | {run.machine_busy_share * 100:.0f} % "
         f"| {run.others_share * 100:.0f} % | {notes} |"
     )
+
+
+def _multiple(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}x"
+
+
+def relate_to_health(report: BenchReport) -> None:
+    """Fills every run's ``service_cpu_x_health`` from the health runs of the same phase and
+    revision (the median of those at the nearest concurrency)."""
+    for run in report.runs:
+        health = [
+            other
+            for other in report.runs
+            if (other.phase, other.revision, other.scenario) == (run.phase, run.revision, "health")
+        ]
+        if not health:
+            continue
+        level = min((other.concurrency for other in health), key=lambda c: abs(c - run.concurrency))
+        floor = statistics.median(
+            other.cpu_ms_per_request.get("service", 0.0)
+            for other in health
+            if other.concurrency == level
+        )
+        if floor > 0:
+            run.service_cpu_x_health = run.cpu_ms_per_request.get("service", 0.0) / floor
 
 
 def _statuses(run: RunRecord) -> str:
@@ -100,9 +150,9 @@ def _statuses(run: RunRecord) -> str:
 
 TABLE_HEADER = (
     "| scenario | conc. | req/s | p50 ms | p95 ms | p99 ms | requests | errors "
-    "| service CPU ms/req | Vault CPU ms/req | Postgres CPU ms/req | wrk CPU ms/req "
-    "| machine busy | other load | notes |\n"
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
+    "| service CPU ms/req | service CPU x health | Vault CPU ms/req | Postgres CPU ms/req "
+    "| wrk CPU ms/req | machine busy | other load | notes |\n"
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
 )
 
 
@@ -154,7 +204,13 @@ def _other_load_note(report: BenchReport) -> list[str]:
     ]
 
 
+def _has_main(report: BenchReport) -> bool:
+    return any(run.phase == "main" for run in report.runs)
+
+
 def markdown(report: BenchReport) -> str:
+    from bench import comparison  # it builds on this module's records
+
     machine = report.machine
     settings = report.settings
     out = [
@@ -171,10 +227,8 @@ def markdown(report: BenchReport) -> str:
         f"Versions: {', '.join(f'{name} {value}' for name, value in report.versions.items())}.",
         "",
         *_other_load_note(report),
-        "## Targets",
-        "",
-        *_target_lines(report),
-        "",
+        *comparison.section(report),
+        *(["## Targets", "", *_target_lines(report), ""] if _has_main(report) else []),
         "## All runs",
         "",
         "CPU per request: CPU seconds used during the run by the service (uvicorn master and "
@@ -186,7 +240,7 @@ def markdown(report: BenchReport) -> str:
         "processes outside the stack and wrk (anything else running on the machine meanwhile).",
         "",
         TABLE_HEADER,
-        *(_row(run) for run in report.runs if run.phase == "main"),
+        *(_row(run) for run in report.runs if run.phase in ("main", "compare")),
     ]
     if report.scale:
         scale = report.scale
@@ -267,7 +321,11 @@ def chart(report: BenchReport, path: Path) -> str | None:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed (add it to the dev dependencies): no chart"
-    main = [run for run in report.runs if run.phase == "main"]
+    main = [run for run in report.runs if run.phase == "main"] or [
+        run for run in report.runs if run.phase == "compare" and run.revision == "head"
+    ]
+    if not main:
+        return "no runs to chart"
     scenarios = [name for name in SCENARIO_TITLES if any(run.scenario == name for run in main)]
     figure, (rates, tails) = plt.subplots(1, 2, figsize=(12, 4.8))
     for scenario in scenarios:

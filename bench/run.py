@@ -24,10 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from bench import phases, stack
+from bench import checkout, phases, stack
 from bench.load import ensure_wrk, wrk_version
 from bench.procstat import Machine
-from bench.report import BenchReport, write
+from bench.report import BenchReport, relate_to_health, write
 from bench.runner import SCENARIOS, Context, Settings, log
 from bench.users import mint_users
 
@@ -42,6 +42,8 @@ QUICK = {
     "scale_repeats": 1,
 }
 """--quick: a smoke run of a few minutes (explicit options still win)."""
+COMPARE = {"concurrency": "16,64,256", "no_scale": True, "duration": 5}
+"""--base-ref: the levels of issue 13's targets, short runs, no scale run (explicit options win)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,10 @@ class Options:
     enroll_users: int
     results: Path
     keep_work: bool
+    base_ref: str
+    """A git reference to compare the head with (empty: measure the head only)."""
+    rounds: int
+    log_level: str
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -78,6 +84,9 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     )
     parser.add_argument("--verify-users-max", type=int, default=20000)
     parser.add_argument("--no-scale", action="store_true", help="skip the scale run")
+    parser.add_argument(
+        "--scale", dest="no_scale", action="store_false", help="the scale run also with --base-ref"
+    )
     parser.add_argument("--scale-users", type=int, default=1000, help="enrolled through HTTP")
     parser.add_argument("--scale-rows", type=int, default=1_000_000, help="stored in the end")
     parser.add_argument("--scale-concurrency", default="1,16")
@@ -101,8 +110,22 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--keep-work", action="store_true", help="keep the tokens and lines files")
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few minutes")
-    if "--quick" in (sys.argv[1:] if argv is None else argv):
+    parser.add_argument(
+        "--base-ref",
+        default="",
+        metavar="REF",
+        help="compare with this commit (make bench BASE_REF=…): checked out in a temporary git "
+        "worktree, both services on the same stack, runs interleaved base, head, base, head…",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="runs per revision with --base-ref")
+    parser.add_argument(
+        "--log-level", default="", help="MFA_LOG_LEVEL of the service (the product's default)"
+    )
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--quick" in arguments:
         parser.set_defaults(**QUICK)
+    if any(argument.startswith("--base-ref") for argument in arguments):
+        parser.set_defaults(**COMPARE)
     args = parser.parse_args(argv)
     scenarios = tuple(name for name in args.scenarios.split(",") if name)
     unknown = set(scenarios) - set(SCENARIOS)
@@ -110,6 +133,9 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     if not 1 <= args.duration <= 25:
         parser.error("--duration: 1 to 25 s (one-time codes must stay valid for a whole run)")
+    if not 1 <= args.rounds <= 10:
+        parser.error("--rounds: 1 to 10")
+    comparing = bool(args.base_ref)
     return Options(
         settings=Settings(
             duration=args.duration,
@@ -122,7 +148,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
             concurrency=_levels(args.concurrency),
             scenarios=scenarios,
             verify_users=args.verify_users,
-            components=not args.no_components,
+            components=not args.no_components and not comparing,
             profile=args.profile,
             scale=not args.no_scale,
             scale_users=args.scale_users,
@@ -133,6 +159,9 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         enroll_users=args.enroll_users,
         results=args.results,
         keep_work=args.keep_work,
+        base_ref=args.base_ref,
+        rounds=args.rounds,
+        log_level=args.log_level.upper(),
     )
 
 
@@ -165,22 +194,48 @@ def _new_report(options: Options, started_at: datetime, wrk: str) -> BenchReport
             "wrk_threads_max": settings.max_threads,
             "enroll_users": options.enroll_users,
             "verify_users_at_start": plan.verify_users,
+            "log_level": options.log_level or "the product's default",
+            "head": checkout.head_title(),
+            **({"base": options.base_ref, "rounds": options.rounds} if options.base_ref else {}),
         },
         versions={"Python": platform.python_version(), "wrk": wrk_version(wrk).split(" [")[0]},
     )
 
 
-def _measure(options: Options, context: Context, config: stack.ServiceConfig) -> None:
+def _measure(
+    options: Options,
+    context: Context,
+    config: stack.ServiceConfig,
+    base: stack.ServiceConfig | None,
+) -> None:
     plan = options.plan
     log(f"minting tokens for {options.enroll_users} enrollment users")
     context.enroll_users = mint_users(context.issuer, "bench-enroll", options.enroll_users)
-    pool = phases.main_matrix(context, config, plan)
+    if base is None:
+        pool = phases.main_matrix(context, config, plan)
+    else:
+        revisions = [("base", base), ("head", config)]
+        pool = phases.compare_matrix(context, revisions, plan, options.rounds)
     if plan.components:
         phases.components(context, config)
     if plan.profile:
         phases.profile(context, config, pool)
     if plan.scale:
         phases.scale_run(context, config, plan)
+
+
+def _base_config(
+    reference: str, head: stack.ServiceConfig, logs: Path, exits: ExitStack
+) -> tuple[stack.ServiceConfig, str]:
+    """The base revision checked out and installed, on a database of its own migrated by its own
+    ``mfa-service migrate``; the same Vault key and identity provider as the head."""
+    log(f"checking out {reference} in a temporary git worktree; uv sync --frozen there")
+    base = exits.enter_context(checkout.base_checkout(reference, logs / "base-checkout.log"))
+    log(f"base: {base.title}")
+    database = exits.enter_context(stack.fresh_database("base"))
+    config = replace(head, database=database, checkout=base.path, data_dir=head.data_dir / "base")
+    stack.migrate(config, logs / "migrate-base.log")
+    return config, base.title
 
 
 def run(options: Options) -> int:
@@ -207,13 +262,18 @@ def run(options: Options) -> int:
                 vault_token="",
                 jwks_file=issuer.jwks_file,
                 data_dir=work / "data",
+                log_level=options.log_level,
             )
             log("mfa-service vault-setup, the service's policy and token; mfa-service migrate")
             token = stack.vault_setup(vault, config.environment(), logs / "vault-setup.log")
             config = replace(config, vault_token=token)
             stack.migrate(config, logs / "migrate.log")
+            base = None
+            if options.base_ref:
+                base, title = _base_config(options.base_ref, config, logs, exits)
+                report.settings["base"] = f"{options.base_ref} = {title}"
             context = Context(options.settings, wrk, work, logs, vault, issuer, report)
-            _measure(options, context, config)
+            _measure(options, context, config, base)
             report.complete = True
             code = 0
         except KeyboardInterrupt:
@@ -228,6 +288,7 @@ def run(options: Options) -> int:
                 signal.signal(sig, signal.SIG_IGN)  # let the clean-up below finish
             log("stopping the service, Vault and dropping the databases")
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    relate_to_health(report)
     report.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     if not options.keep_work:
         shutil.rmtree(work, ignore_errors=True)

@@ -91,12 +91,18 @@ class Runner:
     """Runs scenarios against one service and appends a record of each to the report."""
 
     def __init__(
-        self, context: Context, service: stack.Service, pool: VerifyPool, phase: str
+        self,
+        context: Context,
+        service: stack.Service,
+        pool: VerifyPool,
+        phase: str,
+        revision: str = "",
     ) -> None:
         self.context = context
         self.service = service
         self.pool = pool
         self.phase = phase
+        self.revision = revision
         database = service.config.database
         vault_pid = context.vault.pid
         self.meter = CpuMeter(
@@ -138,10 +144,12 @@ class Runner:
         record = self._record(scenario, concurrency, expected, result, usage.seconds, notes)
         record.machine_busy_share = usage.machine_busy_share
         record.others_share = usage.others_share(result.wrk_cpu_s)
+        record.revision = self.revision
         self._after(scenario, record)
         self.context.report.runs.append(record)
         log(
-            f"{self.phase:>12} {scenario:<12} c={concurrency:<3} {record.rate:7.0f} req/s  "
+            f"{(self.revision or self.phase):>12} {scenario:<12} c={concurrency:<3} "
+            f"{record.rate:7.0f} req/s  "
             f"p50 {record.latency_ms['p50']:7.2f}  p99 {record.latency_ms['p99']:7.2f} ms  "
             f"n={record.responses:<6} unexpected={record.unexpected:<4} "
             f"other load {record.others_share * 100:3.0f} %"

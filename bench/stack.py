@@ -360,9 +360,24 @@ class ServiceConfig:
     vault_token: str
     jwks_file: Path
     data_dir: Path
+    log_level: str = ""
+    """MFA_LOG_LEVEL; empty: the product's default."""
+    checkout: Path | None = None
+    """The checkout whose ``mfa-service`` (in its ``.venv``) runs; None: this one (bench/compare.py
+    makes a checkout of the base revision)."""
+
+    def program(self) -> Path:
+        """The ``mfa-service`` command of the checkout under test."""
+        if self.checkout is None:
+            return tool_beside_python("mfa-service", "run the bench with `uv run`")
+        program = self.checkout / ".venv" / "bin" / "mfa-service"
+        if not program.is_file():
+            raise StackError(f"{program} is missing: `uv sync --frozen` in {self.checkout} failed")
+        return program
 
     def environment(self) -> dict[str, str]:
         """The production profile's settings (see entrypoints/settings.py)."""
+        level = {"MFA_LOG_LEVEL": self.log_level} if self.log_level else {}
         return {
             **clean_environment(),
             "MFA_ENV": "production",
@@ -378,16 +393,16 @@ class ServiceConfig:
             "MFA_ADMIN_SCOPE": "mfa-admin",
             "MFA_PSEUDONYM_KEY": "bench-only pseudonym key, not a secret, 32+ bytes",
             "MFA_ENROLLMENTS_PER_HOUR": "1000",
-            "MFA_LOG_LEVEL": "WARNING",
+            **level,
         }
 
 
 def migrate(config: ServiceConfig, log: Path) -> None:
-    mfa_service = tool_beside_python("mfa-service", "run the bench with `uv run`")
     with log.open("ab") as output:
         result = subprocess.run(  # noqa: S603
-            [str(mfa_service), "migrate"],
+            [str(config.program()), "migrate"],
             env=config.environment(),
+            cwd=config.checkout,
             stdout=output,
             stderr=output,
             timeout=120,
@@ -414,10 +429,9 @@ class Service:
 def running_service(config: ServiceConfig, *, workers: int, log: Path) -> Iterator[Service]:
     """``mfa-service serve --host 127.0.0.1 --port P --workers N`` until the block ends; waits until
     ``/health/ready`` answers 200 (database and Vault reachable)."""
-    mfa_service = tool_beside_python("mfa-service", "run the bench with `uv run`")
     port = free_port()
     command = [
-        str(mfa_service),
+        str(config.program()),
         "serve",
         "--host",
         "127.0.0.1",
@@ -428,7 +442,7 @@ def running_service(config: ServiceConfig, *, workers: int, log: Path) -> Iterat
     ]
     with log.open("a") as output:
         output.write(f"\n# {' '.join(command)}\n")
-    process = start_process(command, log=log, env=config.environment())
+    process = start_process(command, log=log, env=config.environment(), cwd=config.checkout)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -30,6 +30,7 @@ from adapters.introspection.client import (
 )
 from adapters.introspection.client_key import load_client_key
 from adapters.introspection.verifier import IntrospectionTokenVerifier
+from adapters.jwt.caching_verifier import CachingTokenVerifier
 from adapters.jwt.dev_issuer import DevelopmentIssuer
 from adapters.jwt.jwks_source import JwksFileSource, JwksUrlSource
 from adapters.jwt.verifier import JwtTokenVerifier
@@ -52,6 +53,7 @@ from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
+from adapters.sqlalchemy.postgres_checks import PostgresCheckReservations, PostgresCodeAcceptance
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.clock import SystemClock
@@ -79,7 +81,9 @@ from application.agent import OperatorAtConsole, RecentSecondFactor
 from application.errors import DependencyUnavailable
 from application.event_counting import CountingUnitOfWorkFactory
 from application.idempotency import IdempotencyGuard
+from application.ports.check_reservations import CheckReservations
 from application.ports.clock import Clock
+from application.ports.code_acceptance import CodeAcceptance
 from application.ports.notifications import Notifier
 from application.ports.operational_metrics import OperationalMetrics
 from application.ports.qr_renderer import QrRenderer
@@ -182,9 +186,19 @@ def vault_step(settings: Settings) -> contextlib.AbstractContextManager[None]:
     return startup_step("MFA_VAULT_ADDR", settings.vault.addr if settings.vault else "not set")
 
 
+@dataclass(frozen=True, slots=True)
+class _CheckStatements:
+    """A store's own statements for the two units of a code check (Postgres: one statement
+    each); elsewhere the use cases run them on the units of work."""
+
+    reservations: CheckReservations
+    acceptance: CodeAcceptance
+
+
 async def _database(
     settings: Settings, stack: AsyncExitStack, tracer_provider: TracerProvider | None = None
-) -> tuple[UnitOfWorkFactory, ReadinessProbe]:
+) -> tuple[UnitOfWorkFactory, ReadinessProbe, _CheckStatements | None]:
+    """The units of work, the readiness probe, and the store's own check statements if any."""
     with database_step(settings):
         engine = database_engine(settings)
         stack.push_async_callback(engine.dispose)
@@ -194,7 +208,10 @@ async def _database(
             await upgrade(engine)
         else:
             await ensure_schema_is_current(engine)
-    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine)
+    checks = None
+    if engine.dialect.name == "postgresql":
+        checks = _CheckStatements(PostgresCheckReservations(engine), PostgresCodeAcceptance(engine))
+    return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), checks
 
 
 async def _cipher(
@@ -365,7 +382,7 @@ async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerif
             await source.fetch()
     else:
         source = JwksFileSource(development_issuer(settings).jwks_path)
-    return JwtTokenVerifier(
+    verifier = JwtTokenVerifier(
         source=CountedJwksSource(source),
         issuer=settings.token_issuer,
         audience=settings.token_audience,
@@ -374,6 +391,9 @@ async def _jwt_verifier(settings: Settings, stack: AsyncExitStack) -> TokenVerif
         required_scope=settings.required_scope,
         display_name_claim=settings.account_name_claim,
     )
+    if settings.token_cache_size == 0:
+        return verifier
+    return CachingTokenVerifier(verifier, settings.token_cache_size)
 
 
 @asynccontextmanager
@@ -384,10 +404,11 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         metrics = overrides.metrics or PrometheusOperationalMetrics()
         publish_build_info(settings.build_revision)
         tracer = trace.get_tracer("mfa", tracer_provider=overrides.tracer_provider)
+        checks: _CheckStatements | None = None
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
         else:
-            unit_of_work, database_probe = await _database(
+            unit_of_work, database_probe, checks = await _database(
                 settings, stack, overrides.tracer_provider
             )
             probes.append(database_probe)
@@ -413,7 +434,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         )
         stack.push_async_callback(_stop, delivery, stopping)
         generator = PyotpGenerator()
-        attempts = AttemptGate(unit_of_work)
+        attempts = AttemptGate(unit_of_work, checks.reservations if checks else None)
         verify_code = VerifyCode(
             unit_of_work=unit_of_work,
             cipher=cipher,
@@ -421,6 +442,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             clock=clock,
             settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
             attempts=attempts,
+            acceptance=checks.acceptance if checks else None,
         )
         step_up = StepUp(
             StepUpPolicy(
@@ -505,6 +527,7 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             cors_origins=settings.cors_origins,
             tracer_provider=(overrides or Overrides()).tracer_provider,
             ui_enabled=settings.ui_enabled,
+            max_concurrent_requests=settings.max_concurrent_requests,
         ),
         lifespan,
     )

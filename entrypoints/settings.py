@@ -116,6 +116,7 @@ class Settings:
     token_algorithms: tuple[str, ...] = DEFAULT_TOKEN_ALGORITHMS
     required_scope: str | None = None
     account_name_claim: str = "preferred_username"
+    token_cache_size: int = 10_000
     issuer: str = "MFA Service"
     totp_policy: TotpPolicy = field(default_factory=TotpPolicy)
     pending_ttl: timedelta = timedelta(minutes=10)
@@ -126,6 +127,7 @@ class Settings:
     step_up_max_age: timedelta = timedelta(minutes=5)
     step_up_acr_values: tuple[str, ...] = ()
     max_body_bytes: int = 4096
+    max_concurrent_requests: int = 16
     cors_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
     db_pool_size: int = 10
@@ -200,6 +202,7 @@ class Settings:
             token_algorithms=reader.words("MFA_TOKEN_ALGORITHMS", DEFAULT_TOKEN_ALGORITHMS),
             required_scope=reader.optional("MFA_REQUIRED_SCOPE"),
             account_name_claim=reader.text("MFA_ACCOUNT_NAME_CLAIM", "preferred_username"),
+            token_cache_size=reader.integer("MFA_TOKEN_CACHE_SIZE", 10_000, 0, 1_000_000),
             issuer=environ.get("MFA_ISSUER") or "MFA Service",
             totp_policy=policy,
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
@@ -212,6 +215,7 @@ class Settings:
             ),
             step_up_acr_values=reader.words("MFA_STEP_UP_ACR_VALUES", ()),
             max_body_bytes=reader.integer("MFA_MAX_BODY_BYTES", 4096, 512, 65536),
+            max_concurrent_requests=reader.integer("MFA_MAX_CONCURRENT_REQUESTS", 16, 0, 10_000),
             cors_origins=reader.words("MFA_CORS_ORIGINS", ()),
             log_level=reader.text("MFA_LOG_LEVEL", "INFO").upper(),
             db_pool_size=reader.integer("MFA_DB_POOL_SIZE", 10, 1, 200),

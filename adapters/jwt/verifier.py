@@ -12,6 +12,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
 from joserfc import jwt
@@ -53,6 +54,15 @@ _MALFORMED_INPUT_ERRORS: Final = (
 
 KEYS_FRESH_SECONDS: Final = 1.0
 """Keys fetched this recently are as new as they get: an unknown kid does not fetch them again."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    principal: Principal
+    expires_at: float
+    """The token's ``exp`` (epoch seconds)."""
+    key_set_version: int
+    """The version of the key set that held the key the signature verified with."""
 
 
 class JwtTokenVerifier:
@@ -122,6 +132,8 @@ class JwtTokenVerifier:
         self._last_fetch_attempt = -math.inf
         self._last_unknown_kid_refetch = -math.inf
         self._fetch_generation = 0
+        self._key_set_version = 0
+        """Grows each time a fetch brings a key set that differs from the one cached."""
 
     async def verify(self, token: str) -> Principal:
         """The principal the token names, once signature and claims are checked.
@@ -131,13 +143,30 @@ class JwtTokenVerifier:
             InsufficientScope: the token is valid but lacks ``required_scope``.
             DependencyUnavailable: no keys are cached and the key source cannot be read.
         """
+        return (await self.verified(token)).principal
+
+    async def verified(self, token: str) -> VerifiedToken:
+        """``verify``, and what a cache needs to keep its outcome (``CachingTokenVerifier``)."""
         alg, kid = self._checked_header(token)
         key = await self._key_for(alg, kid)
+        key_set_version = self._key_set_version  # of the set ``key`` came from: no await between
         claims = self._verified_claims(token, key)
         principal = self._principal(claims)
         if self._required_scope is not None and self._required_scope not in principal.scopes:
             raise InsufficientScope(f"the token lacks the scope {self._required_scope!r}")
-        return principal
+        return VerifiedToken(principal, float(claims["exp"]), key_set_version)
+
+    def key_set_version(self) -> int | None:
+        """The version of the cached key set (it changes whenever a fetch brings different keys),
+        or None when no keys are cached or they are due for a refresh: then only a full
+        verification, which refreshes them, may be trusted."""
+        if self._keys is None or self._refresh_due(self._now()):
+            return None
+        return self._key_set_version
+
+    def now(self) -> float:
+        """The verifier's clock (epoch seconds)."""
+        return self._now()
 
     # --- header -------------------------------------------------------------------------------
 
@@ -190,14 +219,17 @@ class JwtTokenVerifier:
         now = self._now()
         if self._keys is None:
             await self._refresh("no keys cached")
-        elif (
-            now - self._keys_fetched_at >= self._cache_ttl
-            and now - self._last_fetch_attempt >= self._refetch_cooldown
-        ):
+        elif self._refresh_due(now):
             await self._refresh("cached keys expired")
         if self._keys is None:
             raise DependencyUnavailable(KEYS_DEPENDENCY)
         return self._keys
+
+    def _refresh_due(self, now: float) -> bool:
+        return (
+            now - self._keys_fetched_at >= self._cache_ttl
+            and now - self._last_fetch_attempt >= self._refetch_cooldown
+        )
 
     async def _refresh(self, reason: str) -> None:
         """Fetch the key set once; callers that queued behind a completed fetch reuse its outcome.
@@ -220,6 +252,8 @@ class JwtTokenVerifier:
                     logger.warning("JWKS fetch failed (%s), keeping cached keys: %s", reason, error)
                 return
             self._fetch_generation += 1
+            if self._keys is None or _public_keys(self._keys) != _public_keys(keys):
+                self._key_set_version += 1
             self._keys = keys
             self._keys_fetched_at = self._now()
             logger.info("JWKS fetched (%s): %d keys", reason, len(keys.keys))
@@ -284,6 +318,10 @@ def _find_key(keys: KeySet, alg: str, kid: str | None) -> Key | None:
     if kid is not None:
         suited = [key for key in suited if key.kid == kid]
     return suited[0] if len(suited) == 1 else None
+
+
+def _public_keys(keys: KeySet) -> str:
+    return json.dumps(keys.as_dict(private=False), sort_keys=True)
 
 
 def _audience_contains(aud: object, audience: str) -> bool:

@@ -7,7 +7,7 @@ Shared by ConfirmEnrollment and VerifyCode so that one lockout counts every gues
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -15,8 +15,11 @@ from uuid import UUID
 
 from application.errors import CodeRejected, DependencyUnavailable, ThrottleBusy
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.check_reservations import CheckReservations
 from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.use_cases.check_reservations import TransactionalCheckReservations
+from domain.enrollment import Enrollment
 from domain.errors import LockedOut
 from domain.throttle import IN_FLIGHT_RETRY_AFTER
 
@@ -31,8 +34,11 @@ class AttemptGate:
     checks in this process reach the database one reservation at a time.
     """
 
-    def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
+    def __init__(
+        self, unit_of_work: UnitOfWorkFactory, reservations: CheckReservations | None = None
+    ) -> None:
         self._unit_of_work = unit_of_work
+        self._reservations = reservations or TransactionalCheckReservations(unit_of_work)
         self._reserving: set[str] = set()
 
     async def reserve(
@@ -64,6 +70,40 @@ class AttemptGate:
         finally:
             self._reserving.discard(user_id)
         return Reservation(loaded, self, user_id, now, context)
+
+    async def reserve_check(
+        self,
+        user_id: str,
+        now: datetime,
+        context: RequestContext,
+        digits: Set[int] | None,
+        refuse: Callable[[list[Enrollment]], object],
+    ) -> Reservation[list[Enrollment]]:
+        """``reserve`` for a check against the user's active authenticators, in the store's one
+        unit (``CheckReservations``): ``digits`` are the code lengths the request can be checked
+        with (None: any); ``refuse`` raises the error for a request that cannot be checked (no
+        authenticator, no authenticator of the code's length), and then nothing was reserved or
+        written.
+
+        Raises:
+            Whatever ``refuse`` raises.
+            LockedOut: as ``reserve``.
+        """
+        if user_id in self._reserving:
+            raise LockedOut(IN_FLIGHT_RETRY_AFTER)
+        self._reserving.add(user_id)
+        try:
+            start = await self._reservations.reserve_check(user_id, now, digits, context)
+        except ThrottleBusy:
+            raise LockedOut(IN_FLIGHT_RETRY_AFTER) from None
+        finally:
+            self._reserving.discard(user_id)
+        if start.retry_after is not None:
+            raise LockedOut(start.retry_after)
+        if not start.reserved:
+            refuse(start.authenticators)
+            raise RuntimeError("no attempt was reserved for a request that can be checked")
+        return Reservation(start.authenticators, self, user_id, now, context)
 
     async def _reserve(
         self,

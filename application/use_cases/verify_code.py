@@ -15,10 +15,12 @@ from application.errors import (
 )
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
+from application.ports.code_acceptance import CodeAcceptance
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.attempts import AttemptGate
+from application.use_cases.code_acceptance import TransactionalCodeAcceptance
 from domain.enrollment import CodeMatch, Enrollment
 from domain.errors import InvalidCodeFormat
 from domain.otp_code import parse_code
@@ -78,6 +80,7 @@ class VerifyCode:
         clock: Clock,
         settings: VerificationSettings,
         attempts: AttemptGate | None = None,
+        acceptance: CodeAcceptance | None = None,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._cipher = cipher
@@ -85,13 +88,16 @@ class VerifyCode:
         self._clock = clock
         self._settings = settings
         self._gate = attempts or AttemptGate(unit_of_work)
+        self._acceptance = acceptance or TransactionalCodeAcceptance(unit_of_work, self._gate)
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()
-        reservation = await self._gate.reserve(
-            command.user_id, now, command.context, partial(self._load, command)
+        digits = _checkable_lengths(command)
+        reservation = await self._gate.reserve_check(
+            command.user_id, now, command.context, digits, partial(self._checked, command)
         )
-        authenticators, checked = reservation.loaded
+        authenticators = reservation.loaded
+        checked = self._checked(command, authenticators)
         if command.recovery_code is not None:
             return await self._use_recovery_code(command, checked, now)
         secrets = await reservation.run(partial(self._decrypt_all, authenticators))
@@ -112,15 +118,14 @@ class VerifyCode:
             enrollment_id=replayed.id if replayed else None,
         )
 
-    async def _load(self, command: VerifyCommand, uow: UnitOfWork) -> tuple[list[Enrollment], str]:
-        """The user's active authenticators, and the code in their form or the recovery code's
-        stored form; raises when the request cannot be checked."""
-        authenticators = await uow.enrollments.active_for_user(command.user_id)
+    def _checked(self, command: VerifyCommand, authenticators: list[Enrollment]) -> str:
+        """The code in the authenticators' form or the recovery code's stored form; raises when
+        the request cannot be checked."""
         if not authenticators:
             raise NoActiveAuthenticator("no active authenticator")
         if command.recovery_code is not None:
-            return authenticators, hash_recovery_code(command.user_id, command.recovery_code)
-        return authenticators, _parse_for_any(command.code or "", authenticators)
+            return hash_recovery_code(command.user_id, command.recovery_code)
+        return _parse_for_any(command.code or "", authenticators)
 
     async def _decrypt_all(self, authenticators: list[Enrollment]) -> list[TotpSecret]:
         return list(
@@ -143,21 +148,11 @@ class VerifyCode:
     async def _accept(
         self, authenticator: Enrollment, match: CodeMatch, command: VerifyCommand, now: datetime
     ) -> Verified:
-        async with self._unit_of_work() as uow:
-            authenticator.record_use(match, now, self._settings.max_drift)
-            await uow.enrollments.record_use(authenticator)
-            await self._gate.succeed(uow, command.user_id)
-            remaining, _ = await uow.recovery_codes.remaining(command.user_id)
-            await uow.audit.append(
-                AuditEvent(
-                    AuditAction.CODE_VERIFIED,
-                    command.user_id,
-                    authenticator.id,
-                    now,
-                    command.context,
-                )
-            )
-            await uow.commit()
+        authenticator.record_use(match, now, self._settings.max_drift)
+        event = AuditEvent(
+            AuditAction.CODE_VERIFIED, command.user_id, authenticator.id, now, command.context
+        )
+        remaining = await self._acceptance.accept(authenticator, event)
         return Verified("totp", authenticator.id, now, remaining)
 
     async def _use_recovery_code(
@@ -177,6 +172,19 @@ class VerifyCode:
         raise await self._gate.fail(
             command.user_id, now, command.context, replayed=False, enrollment_id=None
         )
+
+
+def _checkable_lengths(command: VerifyCommand) -> frozenset[int] | None:
+    """The lengths of authenticator codes the request can be checked against: the code's own
+    length; any (None) for a well-formed recovery code; none for a malformed code of either kind."""
+    try:
+        if command.recovery_code is not None:
+            hash_recovery_code(command.user_id, command.recovery_code)
+            return None
+        code = command.code or ""
+        return frozenset({len(parse_code(code, len(code)))})
+    except InvalidCodeFormat:
+        return frozenset()
 
 
 def _parse_for_any(code: str, authenticators: list[Enrollment]) -> str:

@@ -40,6 +40,9 @@ function response(status, headers, body)
     return -- the filler sent after this thread ran out of lines: not part of the run
   end
   local key = tostring(status)
+  if status == 503 and not (headers["retry-after"] or headers["Retry-After"]) then
+    key = "503-without-retry-after" -- load shedding must say when to come back
+  end
   statuses[key] = (statuses[key] or 0) + 1
   last_ms = now_ms()
 end

@@ -48,6 +48,7 @@ from domain.errors import (
     UnsupportedMfaMethod,
 )
 from entrypoints.http.client_disconnect import CLIENT_CLOSED_REQUEST, client_went_away
+from entrypoints.http.load_shedding import Overloaded
 from entrypoints.http.request_context import request_id_of
 from entrypoints.http.schemas import FieldError, Problem
 
@@ -222,6 +223,12 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "Service unavailable",
         "A dependency of the service is unavailable. Nothing was changed; retry later.",
     ),
+    Overloaded: ProblemType(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "overloaded",
+        "Service busy",
+        "The service is serving as many requests as it can. Nothing was done; retry later.",
+    ),
     SecretUnreadable: INTERNAL,
     StoreRefusedValue: INTERNAL,
     InvalidSecret: INTERNAL,
@@ -253,7 +260,9 @@ def _headers_for(error: Exception, status: int) -> dict[str, str]:
         }
     if isinstance(error, InsufficientScope):
         return {"WWW-Authenticate": f'Bearer realm="{REALM}", error="insufficient_scope"'}
-    if isinstance(error, DependencyUnavailable | LockedOut | ThrottleBusy | EnrollmentRateLimited):
+    if isinstance(
+        error, DependencyUnavailable | LockedOut | ThrottleBusy | EnrollmentRateLimited | Overloaded
+    ):
         return {"Retry-After": str(error.retry_after)}
     if isinstance(error, HTTPException) and error.headers:
         return dict(error.headers)

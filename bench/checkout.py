@@ -1,0 +1,89 @@
+"""The base revision of a comparison, checked out in a temporary git worktree with its own venv.
+
+``git worktree add --detach`` (the repository's objects, no copy of its history) and ``uv sync
+--frozen`` from the base's own lock file; both are removed again at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.stack import StackError, clean_environment
+
+PROJECT: Path = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    path: Path
+    commit: str
+    """The full commit id the reference named."""
+    title: str
+    """``<short id> <subject>`` for the report."""
+
+
+def _git(*args: str, cwd: Path = PROJECT) -> str:
+    git = shutil.which("git")
+    if git is None:
+        raise StackError("`git` is not on PATH: BASE_REF needs it to check out the base")
+    result = subprocess.run(  # noqa: S603 - git with arguments built by the bench
+        [git, *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=300
+    )
+    if result.returncode != 0:
+        raise StackError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def head_title() -> str:
+    """``<short id> <subject>`` of this checkout's HEAD, marked when the tree has changes."""
+    title = _git("log", "-1", "--format=%h %s")
+    return title + (" (with uncommitted changes)" if _git("status", "--porcelain") else "")
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(PROJECT / ".tools" / "bin" / "uv")
+    if not Path(found).is_file():
+        raise StackError("`uv` not found: run `make install` first")
+    return found
+
+
+@contextmanager
+def base_checkout(reference: str, log: Path) -> Iterator[Checkout]:
+    """``reference`` checked out under a temporary directory, its locked dependencies installed."""
+    commit = _git("rev-parse", "--verify", f"{reference}^{{commit}}")
+    title = _git("log", "-1", "--format=%h %s", commit)
+    parent = Path(tempfile.mkdtemp(prefix="mfa-bench-base-"))
+    path = parent / "checkout"
+    _git("worktree", "add", "--detach", str(path), commit)
+    try:
+        environment = {
+            key: value
+            for key, value in clean_environment().items()
+            if key not in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT")
+        }
+        with log.open("ab") as output:
+            result = subprocess.run(  # noqa: S603 - uv with fixed arguments
+                [_uv(), "sync", "--frozen", "--quiet"],
+                cwd=path,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                check=False,
+                timeout=900,
+            )
+        if result.returncode != 0:
+            raise StackError(f"`uv sync --frozen` of {reference} failed: see {log}")
+        yield Checkout(path, commit, title)
+    finally:
+        try:
+            _git("worktree", "remove", "--force", str(path))
+        except StackError:
+            shutil.rmtree(path, ignore_errors=True)
+            _git("worktree", "prune")
+        shutil.rmtree(parent, ignore_errors=True)

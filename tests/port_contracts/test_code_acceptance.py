@@ -1,0 +1,166 @@
+"""One suite for every CodeAcceptance: over the units of work of memory, SQLite and Postgres, and
+Postgres' own one statement."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.memory.store import MemoryUnitOfWorkFactory
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrations.runner import upgrade
+from adapters.sqlalchemy.postgres_checks import PostgresCodeAcceptance
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from application.errors import ConcurrentUpdate
+from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.code_acceptance import CodeAcceptance
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.attempts import AttemptGate
+from application.use_cases.code_acceptance import TransactionalCodeAcceptance
+from domain.enrollment import CodeMatch, Enrollment
+from domain.mfa_method import MfaMethod
+from domain.policy import TotpPolicy
+from tests.conftest import truncate_all
+
+NOW = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
+USER = "alice"
+CONTEXT = RequestContext("request-1", "192.0.2.7", "pytest")
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    unit_of_work: UnitOfWorkFactory
+    acceptance: CodeAcceptance
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgres", "postgres-one-statement"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        memory = MemoryUnitOfWorkFactory()
+        yield Store(memory, TransactionalCodeAcceptance(memory, AttemptGate(memory)))
+        return
+    if request.param == "sqlite":
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'contract.sqlite3'}")
+        await upgrade(engine)
+    else:
+        url = request.getfixturevalue("postgres_url")
+        await truncate_all(url)
+        engine = create_engine(url)
+    try:
+        factory = SqlUnitOfWorkFactory(engine)
+        acceptance: CodeAcceptance = (
+            PostgresCodeAcceptance(engine)
+            if request.param == "postgres-one-statement"
+            else TransactionalCodeAcceptance(factory, AttemptGate(factory))
+        )
+        yield Store(factory, acceptance)
+    finally:
+        await engine.dispose()
+
+
+async def _active(store: Store) -> Enrollment:
+    """An active authenticator of USER whose first code (step 100) was used; USER has two failed
+    attempts counted and three recovery codes, one used."""
+    enrollment = Enrollment.start(
+        enrollment_id=uuid.uuid4(),
+        user_id=USER,
+        method=MfaMethod.TOTP,
+        policy=TotpPolicy(),
+        sealed_secret="local:v1:c2VhbGVk",
+        device_name="phone",
+        now=NOW,
+        pending_ttl=timedelta(minutes=10),
+    )
+    enrollment.confirm(CodeMatch(step=100, offset=0, replayed=False), NOW)
+    async with store.unit_of_work() as uow:
+        await uow.enrollments.add(enrollment)
+        throttle = await uow.throttles.lock(USER)
+        throttle.reserve(NOW)
+        throttle.reserve(NOW)
+        await uow.throttles.save(throttle)
+        await uow.recovery_codes.replace(USER, ["a" * 64, "b" * 64, "c" * 64], NOW)
+        await uow.commit()
+    async with store.unit_of_work() as uow:
+        assert await uow.recovery_codes.consume(USER, "a" * 64, NOW)
+        await uow.commit()
+    return enrollment
+
+
+def _used(enrollment: Enrollment, step: int, offset: int = 1) -> Enrollment:
+    later = NOW + timedelta(minutes=1)
+    enrollment.record_use(CodeMatch(step=step, offset=offset, replayed=False), later, 2)
+    return enrollment
+
+
+def _event(enrollment: Enrollment) -> AuditEvent:
+    return AuditEvent(
+        AuditAction.CODE_VERIFIED, USER, enrollment.id, NOW + timedelta(minutes=1), CONTEXT
+    )
+
+
+async def _state(store: Store, enrollment: Enrollment) -> tuple[Enrollment, int, int]:
+    """The stored authenticator, USER's counted failures and how many codes were verified."""
+    async with store.unit_of_work() as uow:
+        stored = await uow.enrollments.get(enrollment.id)
+        failures = (await uow.throttles.lock(USER)).failures
+        verified = await uow.audit.count_since(USER, AuditAction.CODE_VERIFIED, NOW)
+    assert stored is not None
+    return stored, failures, verified
+
+
+async def test_an_accepted_code_uses_up_its_step_resets_the_count_and_is_audited(
+    store: Store,
+) -> None:
+    enrollment = await _active(store)
+    version = enrollment.version
+
+    remaining = await store.acceptance.accept(_used(enrollment, 102), _event(enrollment))
+
+    assert remaining == 2
+    assert enrollment.version == version + 1
+    stored, failures, verified = await _state(store, enrollment)
+    assert (stored.last_used_step, stored.drift_steps, stored.version) == (102, 1, version + 1)
+    assert stored.last_used_at == NOW + timedelta(minutes=1)
+    assert (failures, verified) == (0, 1)
+
+
+async def test_a_step_used_meanwhile_is_refused_and_nothing_is_written(store: Store) -> None:
+    enrollment = await _active(store)
+    read_by_another_check = copy.deepcopy(enrollment)
+    await store.acceptance.accept(_used(enrollment, 102), _event(enrollment))
+    async with store.unit_of_work() as uow:  # a check of USER in flight again
+        throttle = await uow.throttles.lock(USER)
+        throttle.reserve(NOW)
+        await uow.throttles.save(throttle)
+        await uow.commit()
+
+    with pytest.raises(ConcurrentUpdate):
+        await store.acceptance.accept(
+            _used(read_by_another_check, 101), _event(read_by_another_check)
+        )
+
+    stored, failures, verified = await _state(store, enrollment)
+    assert (stored.last_used_step, stored.version) == (102, enrollment.version)
+    assert (failures, verified) == (1, 1)
+
+
+async def test_a_removed_authenticator_accepts_nothing(store: Store) -> None:
+    enrollment = await _active(store)
+    async with store.unit_of_work() as uow:
+        stored = await uow.enrollments.get(enrollment.id)
+        assert stored is not None
+        stored.revoke(NOW)
+        await uow.enrollments.update(stored)
+        await uow.commit()
+
+    with pytest.raises(ConcurrentUpdate):
+        await store.acceptance.accept(_used(enrollment, 102), _event(enrollment))
+
+    _, failures, verified = await _state(store, enrollment)
+    assert (failures, verified) == (2, 0)
