@@ -8,7 +8,7 @@ unit of work that rolls back counts nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from datetime import datetime
 from types import TracebackType
 from typing import Final, Self
@@ -21,7 +21,10 @@ from application.ports.audit import (
     AuditQuery,
     AuditTrail,
     RecordedAuditEvent,
+    RequestContext,
 )
+from application.ports.check_reservations import CheckReservations, CheckStart
+from application.ports.code_acceptance import CodeAcceptance
 from application.ports.idempotency import IdempotencyStore
 from application.ports.notifications import (
     Notification,
@@ -38,6 +41,7 @@ from application.ports.unit_of_work import (
     UnitOfWorkFactory,
 )
 from application.ports.user_data import UserDataRepository
+from domain.enrollment import Enrollment
 from domain.errors import EnrollmentExpired
 
 AUDITED: Final[Mapping[AuditAction, BusinessEvent]] = {
@@ -189,3 +193,46 @@ class _CountingOutbox:
 
     async def backlog(self) -> int:
         return await self._inner.outbox.backlog()
+
+
+class CountingCheckReservations:
+    """Counts what the start of a check ended with: no authenticator to check against (never
+    recorded), and, for a store whose own statement records the refusal outside any unit of work
+    (``audited_outside_units_of_work``), a blocked check."""
+
+    def __init__(
+        self,
+        inner: CheckReservations,
+        metrics: OperationalMetrics,
+        *,
+        audited_outside_units_of_work: bool,
+    ) -> None:
+        self._inner = inner
+        self._metrics = metrics
+        self._counts_blocked = audited_outside_units_of_work
+
+    async def reserve_check(
+        self, user_id: str, now: datetime, digits: Set[int] | None, context: RequestContext
+    ) -> CheckStart:
+        start = await self._inner.reserve_check(user_id, now, digits, context)
+        if start.retry_after is not None:
+            if self._counts_blocked:
+                self._metrics.occurred(BusinessEvent.VERIFICATION_LOCKED)
+        elif not start.reserved and not start.authenticators:
+            self._metrics.occurred(BusinessEvent.VERIFICATION_NO_AUTHENTICATOR)
+        return start
+
+
+class CountingCodeAcceptance:
+    """Counts the audit event a store's one-statement acceptance records outside any unit of work."""
+
+    def __init__(self, inner: CodeAcceptance, metrics: OperationalMetrics) -> None:
+        self._inner = inner
+        self._metrics = metrics
+
+    async def accept(self, authenticator: Enrollment, event: AuditEvent) -> int:
+        remaining = await self._inner.accept(authenticator, event)
+        counted = AUDITED.get(event.action)
+        if counted is not None:
+            self._metrics.occurred(counted)
+        return remaining

@@ -79,7 +79,11 @@ from adapters.vault.setup import (
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.agent import OperatorAtConsole, RecentSecondFactor
 from application.errors import DependencyUnavailable
-from application.event_counting import CountingUnitOfWorkFactory
+from application.event_counting import (
+    CountingCheckReservations,
+    CountingCodeAcceptance,
+    CountingUnitOfWorkFactory,
+)
 from application.idempotency import IdempotencyGuard
 from application.ports.check_reservations import CheckReservations
 from application.ports.clock import Clock
@@ -93,6 +97,7 @@ from application.ports.token_verifier import TokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.attempts import AttemptGate
+from application.use_cases.check_reservations import TransactionalCheckReservations
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
 from application.use_cases.deliver_notifications import DeliverNotifications
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
@@ -434,7 +439,14 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         )
         stack.push_async_callback(_stop, delivery, stopping)
         generator = PyotpGenerator()
-        attempts = AttemptGate(unit_of_work, checks.reservations if checks else None)
+        attempts = AttemptGate(
+            unit_of_work,
+            CountingCheckReservations(
+                checks.reservations if checks else TransactionalCheckReservations(unit_of_work),
+                metrics,
+                audited_outside_units_of_work=checks is not None,
+            ),
+        )
         verify_code = VerifyCode(
             unit_of_work=unit_of_work,
             cipher=cipher,
@@ -442,7 +454,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             clock=clock,
             settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
             attempts=attempts,
-            acceptance=checks.acceptance if checks else None,
+            acceptance=CountingCodeAcceptance(checks.acceptance, metrics) if checks else None,
         )
         step_up = StepUp(
             StepUpPolicy(
