@@ -108,7 +108,7 @@ def test_an_unreadable_client_key_stops_the_start_with_a_clear_message(
 
 def test_production_settings_name_what_introspection_lacks() -> None:
     result = cli(
-        ["migrate"],
+        ["serve"],  # serve reads every setting; migrate only the database's
         {
             "MFA_ENV": "production",
             "MFA_TOKEN_MODE": "introspection",
