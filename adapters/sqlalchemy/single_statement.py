@@ -22,7 +22,15 @@ from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRef
 
 logger = logging.getLogger(__name__)
 
-_CLOSED = (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, ConnectionError)
+_CLOSED = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
+"""A connection that cannot carry the statement: closed, or left in a broken protocol state by a
+server restart (InternalClientError "cannot switch to state …", seen in the soak): replaced once,
+then 503."""
 
 
 async def fetch_row(engine: AsyncEngine, statement: str, *arguments: Any) -> asyncpg.Record:
