@@ -9,11 +9,11 @@ a bank's identity provider sends them, and an answer without them is refused rat
 ever.
 """
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 
+from adapters.token_claims import audience_contains, is_list_of_str, is_numeric_date
 from application.ports.token_verifier import Principal, is_acceptable_subject
 
 
@@ -56,10 +56,10 @@ def read_answer(answer: Mapping[str, Any], rules: AnswerRules, now: float) -> Ac
         raise Refused("token inactive")
     if answer.get("iss") != rules.issuer:
         raise Refused("token issuer not accepted")
-    if not _audience_contains(answer.get("aud"), rules.audience):
+    if not audience_contains(answer.get("aud"), rules.audience):
         raise Refused("token audience not accepted")
     exp = answer.get("exp")
-    if not _is_numeric_date(exp):
+    if not is_numeric_date(exp):
         raise Refused("token expiry missing or malformed")
     if now >= exp:
         raise Refused("token expired")
@@ -67,7 +67,7 @@ def read_answer(answer: Mapping[str, Any], rules: AnswerRules, now: float) -> Ac
         if name not in answer:
             continue
         value = answer[name]
-        if not _is_numeric_date(value):
+        if not is_numeric_date(value):
             raise Refused(f"token {name} malformed")
         if value > now + rules.leeway_seconds:
             raise Refused(f"token {name} is in the future")
@@ -79,10 +79,10 @@ def _principal(answer: Mapping[str, Any], display_name_claim: str) -> Principal:
     if not is_acceptable_subject(subject):
         raise Refused("token subject missing or malformed")
     auth_time = answer.get("auth_time")
-    if "auth_time" in answer and not _is_numeric_date(auth_time):
+    if "auth_time" in answer and not is_numeric_date(auth_time):
         raise Refused("token auth_time malformed")
     amr = answer.get("amr", [])
-    if not _is_list_of_str(amr):
+    if not is_list_of_str(amr):
         raise Refused("token amr malformed")
     acr = answer.get("acr")
     if acr is not None and not isinstance(acr, str):
@@ -105,22 +105,6 @@ def _scopes(answer: Mapping[str, Any]) -> frozenset[str]:
         raise Refused("token scope malformed")
     if isinstance(scp, str):
         scp = scp.split()
-    if not _is_list_of_str(scp):
+    if not is_list_of_str(scp):
         raise Refused("token scp malformed")
     return frozenset(scope.split()) | frozenset(scp)
-
-
-def _audience_contains(aud: object, audience: str) -> bool:
-    if isinstance(aud, str):
-        return aud == audience
-    return _is_list_of_str(aud) and audience in aud
-
-
-def _is_numeric_date(value: object) -> TypeGuard[int | float]:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _is_list_of_str(value: object) -> TypeGuard[list[str]]:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)

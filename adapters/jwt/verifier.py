@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -22,6 +22,7 @@ from joserfc.jws import JWSRegistry
 from joserfc.util import urlsafe_b64decode
 
 from adapters.jwt.jwks_source import JwksSource, JwksUnavailable
+from adapters.token_claims import audience_contains, is_list_of_str, is_numeric_date
 from application.errors import DependencyUnavailable, InsufficientScope, InvalidToken
 from application.ports.token_verifier import Principal, is_acceptable_subject
 
@@ -268,10 +269,10 @@ class JwtTokenVerifier:
         now = self._now()
         if claims.get("iss") != self._issuer:
             raise InvalidToken("token issuer not accepted")
-        if not _audience_contains(claims.get("aud"), self._audience):
+        if not audience_contains(claims.get("aud"), self._audience):
             raise InvalidToken("token audience not accepted")
         exp = claims.get("exp")
-        if not _is_numeric_date(exp):
+        if not is_numeric_date(exp):
             raise InvalidToken("token expiry missing or malformed")
         if now >= exp:
             raise InvalidToken("token expired")
@@ -279,7 +280,7 @@ class JwtTokenVerifier:
             if name not in claims:
                 continue
             value = claims[name]
-            if not _is_numeric_date(value):
+            if not is_numeric_date(value):
                 raise InvalidToken(f"token {name} malformed")
             if value > now + self._leeway:
                 raise InvalidToken(f"token {name} is in the future")
@@ -291,10 +292,10 @@ class JwtTokenVerifier:
             raise InvalidToken("token subject missing or malformed")
         display_name = claims.get(self._display_name_claim)
         auth_time = claims.get("auth_time")
-        if "auth_time" in claims and not _is_numeric_date(auth_time):
+        if "auth_time" in claims and not is_numeric_date(auth_time):
             raise InvalidToken("token auth_time malformed")
         amr = claims.get("amr", [])
-        if not _is_list_of_str(amr):
+        if not is_list_of_str(amr):
             raise InvalidToken("token amr malformed")
         acr = claims.get("acr")
         if acr is not None and not isinstance(acr, str):
@@ -324,12 +325,6 @@ def _public_keys(keys: KeySet) -> str:
     return json.dumps(keys.as_dict(private=False), sort_keys=True)
 
 
-def _audience_contains(aud: object, audience: str) -> bool:
-    if isinstance(aud, str):
-        return aud == audience
-    return _is_list_of_str(aud) and audience in aud
-
-
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:
     scope = claims.get("scope", "")
     scp = claims.get("scp", [])
@@ -337,18 +332,6 @@ def _scopes(claims: dict[str, Any]) -> frozenset[str]:
         raise InvalidToken("token scope malformed")
     if isinstance(scp, str):
         scp = scp.split()
-    if not _is_list_of_str(scp):
+    if not is_list_of_str(scp):
         raise InvalidToken("token scp malformed")
     return frozenset(scope.split()) | frozenset(scp)
-
-
-def _is_numeric_date(value: object) -> TypeGuard[int | float]:
-    # NumericDate is a JSON number: not a bool, and never NaN or infinite (NaN compares false with
-    # everything, so an `exp` of NaN would never expire).
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _is_list_of_str(value: object) -> TypeGuard[list[str]]:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
