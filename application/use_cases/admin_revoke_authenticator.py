@@ -7,11 +7,10 @@ from uuid import UUID
 from application.agent import AdminNote, Agent, AgentCheck, check_user_id
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
-from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.authenticator_removal import remove_or_revoke
 from application.use_cases.list_authenticators import visible_to
 from application.use_cases.show_user_factors import require_known
-from domain.enrollment import EnrollmentStatus
 
 
 class AdminRevokeAuthenticator:
@@ -44,18 +43,8 @@ class AdminRevokeAuthenticator:
         async with self._unit_of_work() as uow:
             await require_known(uow, user_id)
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)
-            if enrollment.status is EnrollmentStatus.PENDING:
-                await uow.enrollments.remove(enrollment)
-                action = AuditAction.ADMIN_CANCELLED
-            else:
-                enrollment.revoke(now)
-                await uow.enrollments.update(enrollment)
-                await uow.outbox.add(
-                    Notification(
-                        NotificationKind.AUTHENTICATOR_REMOVED, user_id, enrollment.id, now
-                    )
-                )
-                action = AuditAction.ADMIN_REVOKED
+            revoked = await remove_or_revoke(uow, enrollment, now)
+            action = AuditAction.ADMIN_REVOKED if revoked else AuditAction.ADMIN_CANCELLED
             await uow.audit.append(
                 AuditEvent(
                     action,

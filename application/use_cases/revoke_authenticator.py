@@ -6,9 +6,9 @@ from uuid import UUID
 
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
-from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import Authentication, StepUp
+from application.use_cases.authenticator_removal import remove_or_revoke
 from application.use_cases.list_authenticators import visible_to
 from domain.enrollment import EnrollmentStatus
 
@@ -47,17 +47,9 @@ class RevokeAuthenticator:
         async with self._unit_of_work() as uow:
             # Read again: a code sent for the step-up has just used up a step of this very row.
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)
-            if enrollment.status is EnrollmentStatus.PENDING:
-                await uow.enrollments.remove(enrollment)
-                action = AuditAction.ENROLLMENT_CANCELLED
-            else:
-                enrollment.revoke(now)
-                await uow.enrollments.update(enrollment)
-                await uow.outbox.add(
-                    Notification(
-                        NotificationKind.AUTHENTICATOR_REMOVED, user_id, enrollment.id, now
-                    )
-                )
-                action = AuditAction.AUTHENTICATOR_REVOKED
+            revoked = await remove_or_revoke(uow, enrollment, now)
+            action = (
+                AuditAction.AUTHENTICATOR_REVOKED if revoked else AuditAction.ENROLLMENT_CANCELLED
+            )
             await uow.audit.append(AuditEvent(action, user_id, enrollment.id, now, context))
             await uow.commit()
