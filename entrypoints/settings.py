@@ -106,7 +106,8 @@ class IntrospectionConfig:
 class Settings:
     profile: Profile = Profile.DEVELOPMENT
     data_dir: Path = Path("var")
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)
+    """May hold the database password (MFA_DATABASE_PASSWORD[_FILE] is put into it): never printed."""
     cipher: CipherKind = CipherKind.LOCAL
     local_key_file: Path = Path("var/secret-encryption.key")
     jwks_url: str | None = None
