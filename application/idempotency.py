@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from application.errors import ApplicationError
@@ -21,11 +20,6 @@ class IdempotencyKeyReused(ApplicationError):
 
 class IdempotentRequestInFlight(ApplicationError):
     """The first request with this key is still running."""
-
-
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What identifies a request for idempotency: method, path and exact body."""
-    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
 class IdempotencyGuard:

@@ -46,7 +46,6 @@ class SqlIdempotencyStore:
                     .where(this_key)
                     .values(
                         fingerprint=fingerprint,
-                        status_code=None,
                         body=None,
                         resource_id=None,
                         expires_at=lease_until,
@@ -63,7 +62,6 @@ class SqlIdempotencyStore:
                 sa.update(keys)
                 .where(keys.c.user_id == user_id, keys.c.key == key)
                 .values(
-                    status_code=outcome.status,
                     body=outcome.body,
                     resource_id=outcome.resource_id,
                     expires_at=expires_at,
@@ -74,7 +72,7 @@ class SqlIdempotencyStore:
         with translated_errors():
             await self._transaction.execute(
                 sa.delete(keys).where(
-                    keys.c.user_id == user_id, keys.c.key == key, keys.c.status_code.is_(None)
+                    keys.c.user_id == user_id, keys.c.key == key, keys.c.body.is_(None)
                 )
             )
 
@@ -87,9 +85,5 @@ class SqlIdempotencyStore:
 
 
 def _record(row: sa.Row[Any]) -> IdempotencyRecord:
-    outcome = (
-        None
-        if row.status_code is None
-        else StoredOutcome(row.status_code, row.body or "", row.resource_id)
-    )
+    outcome = None if row.body is None else StoredOutcome(row.body, row.resource_id)
     return IdempotencyRecord(row.fingerprint, outcome, row.expires_at)

@@ -5,10 +5,9 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class StoredOutcome:
-    """What a finished request answered, without any secret: a status, a JSON body from which
-    secrets and recovery codes were left out, and the id of the resource it made, if any."""
+    """What a finished request answered, without any secret: a body from which secrets and
+    recovery codes were left out, and the id of the resource it made, if any."""
 
-    status: int
     body: str
     resource_id: str | None = None
 

@@ -13,7 +13,6 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.start_enrollment import StartedEnrollment
 from domain.enrollment import EnrollmentStatus
 from domain.errors import EnrollmentExpired, EnrollmentNotPending
-from domain.otpauth import build_otpauth_uri
 
 
 class ShowPendingEnrollment:
@@ -64,17 +63,6 @@ class ShowPendingEnrollment:
             enrollment.sealed_secret, SecretOwner(user_id, enrollment.id)
         )
         label = label_for(self._issuer, account_name, user_id, enrollment.policy)
-        uri = build_otpauth_uri(secret, enrollment.policy, label)
-        return StartedEnrollment(
-            enrollment_id=enrollment.id,
-            method=enrollment.method,
-            status=enrollment.status,
-            secret=secret,
-            otpauth_uri=uri,
-            qr_code_data_uri=self._qr_renderer.render(uri, qr_format, qr_scale),
-            policy=enrollment.policy,
-            label=label,
-            device_name=enrollment.device_name,
-            created_at=enrollment.created_at,
-            expires_at=enrollment.expires_at,
+        return StartedEnrollment.of(
+            enrollment, secret, label, self._qr_renderer, qr_format, qr_scale
         )

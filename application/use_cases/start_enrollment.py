@@ -16,6 +16,7 @@ from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.step_up import Authentication, StepUp
 from domain.enrollment import Enrollment, EnrollmentStatus
+from domain.errors import EnrollmentNotPending
 from domain.mfa_method import MfaMethod
 from domain.otpauth import OtpauthLabel, build_otpauth_uri
 from domain.policy import TotpPolicy
@@ -62,6 +63,34 @@ class StartedEnrollment:
     device_name: str | None
     created_at: datetime
     expires_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        enrollment: Enrollment,
+        secret: TotpSecret,
+        label: OtpauthLabel,
+        qr_renderer: QrRenderer,
+        qr_format: QrFormat,
+        qr_scale: int,
+    ) -> StartedEnrollment:
+        """What a pending ``enrollment`` shows: the first answer and an idempotent replay alike."""
+        if enrollment.expires_at is None:
+            raise EnrollmentNotPending("the enrollment is not pending")
+        otpauth_uri = build_otpauth_uri(secret, enrollment.policy, label)
+        return cls(
+            enrollment_id=enrollment.id,
+            method=enrollment.method,
+            status=enrollment.status,
+            secret=secret,
+            otpauth_uri=otpauth_uri,
+            qr_code_data_uri=qr_renderer.render(otpauth_uri, qr_format, qr_scale),
+            policy=enrollment.policy,
+            label=label,
+            device_name=enrollment.device_name,
+            created_at=enrollment.created_at,
+            expires_at=enrollment.expires_at,
+        )
 
 
 class StartEnrollment:
@@ -121,8 +150,9 @@ class StartEnrollment:
             now=now,
             pending_ttl=self._settings.pending_ttl,
         )
-        otpauth_uri = build_otpauth_uri(secret, policy, label)
-        qr_code = self._qr_renderer.render(otpauth_uri, command.qr_format, command.qr_scale)
+        started = StartedEnrollment.of(
+            enrollment, secret, label, self._qr_renderer, command.qr_format, command.qr_scale
+        )
 
         async with self._unit_of_work() as uow:
             replaced = await uow.enrollments.pending_for_user(command.user_id)
@@ -148,21 +178,7 @@ class StartEnrollment:
                 )
             )
             await uow.commit()
-
-        assert enrollment.expires_at is not None
-        return StartedEnrollment(
-            enrollment_id=enrollment_id,
-            method=method,
-            status=enrollment.status,
-            secret=secret,
-            otpauth_uri=otpauth_uri,
-            qr_code_data_uri=qr_code,
-            policy=policy,
-            label=label,
-            device_name=enrollment.device_name,
-            created_at=enrollment.created_at,
-            expires_at=enrollment.expires_at,
-        )
+        return started
 
     async def _check_room_and_step_up(self, command: StartEnrollmentCommand, now: datetime) -> None:
         async with self._unit_of_work() as uow:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum, auto
 from functools import partial
 from uuid import UUID
 
@@ -38,10 +39,16 @@ class VerifyCommand:
     context: RequestContext
 
 
+class VerifiedWith(Enum):
+    """What the user proved their second factor with."""
+
+    AUTHENTICATOR_CODE = auto()
+    RECOVERY_CODE = auto()
+
+
 @dataclass(frozen=True, slots=True)
 class Verified:
-    method: str
-    """``totp`` or ``recoveryCode``."""
+    method: VerifiedWith
     enrollment_id: UUID | None
     """The authenticator whose code matched (None for a recovery code)."""
     verified_at: datetime
@@ -153,7 +160,7 @@ class VerifyCode:
             AuditAction.CODE_VERIFIED, command.user_id, authenticator.id, now, command.context
         )
         remaining = await self._acceptance.accept(authenticator, event)
-        return Verified("totp", authenticator.id, now, remaining)
+        return Verified(VerifiedWith.AUTHENTICATOR_CODE, authenticator.id, now, remaining)
 
     async def _use_recovery_code(
         self, command: VerifyCommand, code_hash: str, now: datetime
@@ -168,7 +175,7 @@ class VerifyCode:
                     )
                 )
                 await uow.commit()
-                return Verified("recoveryCode", None, now, remaining)
+                return Verified(VerifiedWith.RECOVERY_CODE, None, now, remaining)
         raise await self._gate.fail(
             command.user_id, now, command.context, replayed=False, enrollment_id=None
         )

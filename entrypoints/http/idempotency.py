@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
@@ -11,7 +12,6 @@ from litestar import Request
 from litestar.params import HeaderParameter
 
 from application.errors import DependencyUnavailable
-from application.idempotency import fingerprint
 from application.ports.idempotency import StoredOutcome
 from application.ports.token_verifier import Principal
 from entrypoints.http.problems import MalformedBody
@@ -32,6 +32,11 @@ IdempotencyKey = Annotated[
         max_length=255,
     ),
 ]
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What identifies a request for idempotency: method, path and exact body."""
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
 async def idempotently(

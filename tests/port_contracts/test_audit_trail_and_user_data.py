@@ -124,7 +124,7 @@ async def _everything_of_alice(unit_of_work: UnitOfWorkFactory) -> uuid.UUID:
         await uow.audit.append(_event(AuditAction.ADMIN_VIEWED_USER, "bob", actor="alice"))
         await uow.commit()
     async with unit_of_work() as uow:
-        await uow.idempotency.complete("alice", "key-1", StoredOutcome(200, "{}"), NOW)
+        await uow.idempotency.complete("alice", "key-1", StoredOutcome("{}"), NOW)
         await uow.commit()
     return enrollment.id
 

@@ -145,7 +145,7 @@ async def unlock_user(
 
 
 def _kept(response: msgspec.Struct) -> StoredOutcome:
-    return StoredOutcome(200, msgspec.json.encode(response).decode())
+    return StoredOutcome(msgspec.json.encode(response).decode())
 
 
 @delete(

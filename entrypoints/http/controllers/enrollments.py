@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Final, Literal
 
 from litestar import Request, post
 
@@ -11,6 +11,8 @@ from application.ports.idempotency import StoredOutcome
 from application.ports.qr_renderer import QrFormat
 from application.ports.token_verifier import Principal
 from application.use_cases.start_enrollment import StartedEnrollment, StartEnrollmentCommand
+from domain.enrollment import EnrollmentStatus
+from domain.mfa_method import MfaMethod
 from domain.policy import supported_apps
 from entrypoints.http.idempotency import IdempotencyKey, idempotently
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
@@ -22,12 +24,17 @@ from entrypoints.http.step_up import authentication_of
 
 AuthenticatedRequest = Request[Principal, None, Any]
 
+WIRE_METHOD: Final[dict[MfaMethod, Literal["totp"]]] = {MfaMethod.TOTP: "totp"}
+WIRE_STATUS: Final[dict[EnrollmentStatus, Literal["pending"]]] = {
+    EnrollmentStatus.PENDING: "pending"
+}
+
 
 def _response(started: StartedEnrollment) -> StartEnrollmentResponse:
     return StartEnrollmentResponse(
         enrollment_id=str(started.enrollment_id),
-        mfa_method="totp",
-        status="pending",
+        mfa_method=WIRE_METHOD[started.method],
+        status=WIRE_STATUS[started.status],
         secret=started.secret.base32,
         secret_groups=started.secret.grouped,
         otpauth_uri=started.otpauth_uri,
@@ -96,6 +103,6 @@ async def start_enrollment(
         request,
         idempotency_key,
         start,
-        lambda response: StoredOutcome(200, "", response.enrollment_id),
+        lambda response: StoredOutcome("", response.enrollment_id),
         show_again,
     )

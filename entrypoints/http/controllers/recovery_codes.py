@@ -49,7 +49,7 @@ async def regenerate_recovery_codes(
         request,
         idempotency_key,
         regenerate,
-        lambda _: StoredOutcome(200, ""),
+        lambda _: StoredOutcome(""),
         refuse_to_show_again,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import msgspec
 from litestar import Request, post
@@ -13,7 +13,7 @@ from application.errors import AnswerNotRepeatable
 from application.ports.idempotency import StoredOutcome
 from application.ports.token_verifier import Principal
 from application.use_cases.confirm_enrollment import ConfirmEnrollmentCommand
-from application.use_cases.verify_code import VerifyCommand
+from application.use_cases.verify_code import VerifiedWith, VerifyCommand
 from entrypoints.http.controllers.authenticators import enrollment_id_from
 from entrypoints.http.idempotency import IdempotencyKey, idempotently
 from entrypoints.http.json_body import OneFieldJsonBody, StrictJsonBody, require_json_body
@@ -29,6 +29,11 @@ from entrypoints.http.services import services_of
 
 AuthenticatedRequest = Request[Principal, None, Any]
 S = TypeVar("S", bound=msgspec.Struct)
+
+WIRE_METHOD: Final[dict[VerifiedWith, Literal["totp", "recoveryCode"]]] = {
+    VerifiedWith.AUTHENTICATOR_CODE: "totp",
+    VerifiedWith.RECOVERY_CODE: "recoveryCode",
+}
 
 
 @post(
@@ -71,7 +76,7 @@ async def confirm_enrollment(
 
     def keep(response: ConfirmEnrollmentResponse) -> StoredOutcome:
         without_codes = msgspec.structs.replace(response, recovery_codes=None)
-        return StoredOutcome(200, msgspec.json.encode(without_codes).decode())
+        return StoredOutcome(msgspec.json.encode(without_codes).decode())
 
     return await idempotently(
         request, idempotency_key, confirm, keep, partial(_stored, ConfirmEnrollmentResponse)
@@ -109,7 +114,7 @@ async def verify_code(
         )
         return VerifyResponse(
             verified=True,
-            method="totp" if verified.method == "totp" else "recoveryCode",
+            method=WIRE_METHOD[verified.method],
             enrollment_id=str(verified.enrollment_id) if verified.enrollment_id else None,
             verified_at=verified.verified_at,
             recovery_codes_remaining=verified.recovery_codes_remaining,
@@ -121,7 +126,7 @@ async def verify_code(
         )
 
     return await idempotently(
-        request, idempotency_key, verify, lambda _: StoredOutcome(200, ""), never_replay_a_check
+        request, idempotency_key, verify, lambda _: StoredOutcome(""), never_replay_a_check
     )
 
 
