@@ -28,9 +28,10 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations.runner import upgrade
 from adapters.sqlalchemy.postgres_checks import ACCEPT, PostgresCodeAcceptance
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.event_records import Acting, EventRecords
+from application.ports.audit import RequestContext
 from application.ports.code_acceptance import CodeAcceptance
-from application.use_cases.attempts import AttemptGate
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.code_acceptance import TransactionalCodeAcceptance
 from bench import stack
 from domain.enrollment import CodeMatch, Enrollment
@@ -40,6 +41,7 @@ from domain.policy import TotpPolicy
 CALLS: Final = 400
 START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 CONTEXT: Final = RequestContext("bench-request-id", "127.0.0.1", "bench")
+RECORDS: Final = EventRecords()
 
 
 async def _authenticator(factory: SqlUnitOfWorkFactory, user: str) -> Enrollment:
@@ -58,14 +60,15 @@ async def _authenticator(factory: SqlUnitOfWorkFactory, user: str) -> Enrollment
         await uow.enrollments.add(enrollment)
         await uow.throttles.lock(user)
         await uow.commit()
+    enrollment.collect_events()  # set up unrecorded, as if loaded afresh
     return enrollment
 
 
-def _next_use(enrollment: Enrollment) -> AuditEvent:
+def _next_use(enrollment: Enrollment) -> RequestContext:
     step = (enrollment.last_used_step or 0) + 1
     now = START + timedelta(seconds=30 * step)
     enrollment.record_use(CodeMatch(step=step, offset=0, replayed=False), now, 2)
-    return AuditEvent(AuditAction.CODE_VERIFIED, enrollment.user_id, enrollment.id, now, CONTEXT)
+    return CONTEXT
 
 
 class CoreAcceptance:
@@ -78,8 +81,8 @@ class CoreAcceptance:
             numbered = numbered.replace(f"${index}", f":p{index}")
         self._statement = sa.text(numbered)
 
-    async def accept(self, authenticator: Enrollment, event: AuditEvent) -> int:
-        context = event.context
+    async def accept(self, authenticator: Enrollment, context: RequestContext) -> int:
+        [event] = RECORDS.of(authenticator.collect_events(), Acting(context)).audit
         values = (
             authenticator.user_id,
             authenticator.id,
@@ -102,7 +105,7 @@ class CoreAcceptance:
 
 
 async def _cost(
-    accept: Callable[[Enrollment, AuditEvent], Awaitable[int]], item: Enrollment
+    accept: Callable[[Enrollment, RequestContext], Awaitable[int]], item: Enrollment
 ) -> str:
     for _ in range(20):
         await accept(item, _next_use(item))
@@ -122,10 +125,10 @@ async def _measure(database: str) -> list[tuple[str, str]]:
         ways: list[tuple[str, CodeAcceptance]] = [
             (
                 "repositories, one transaction (7 round trips)",
-                TransactionalCodeAcceptance(factory, AttemptGate(factory)),
+                TransactionalCodeAcceptance(RecordingUnitsOfWork(factory, RECORDS)),
             ),
             ("one statement, SQLAlchemy Core text(), AUTOCOMMIT", CoreAcceptance(engine)),
-            ("one statement, bare asyncpg (the product)", PostgresCodeAcceptance(engine)),
+            ("one statement, bare asyncpg (the product)", PostgresCodeAcceptance(engine, RECORDS)),
         ]
         rows = []
         for index, (name, way) in enumerate(ways * 2):  # twice, interleaved: the second counts

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from domain.device_name import validate_device_name
 from domain.errors import EnrollmentExpired, EnrollmentNotPending, StepAlreadyUsed
+from domain.events import (
+    AuthenticatorRenamed,
+    AuthenticatorRevoked,
+    CodeAccepted,
+    DomainEvent,
+    EnrollmentCancelled,
+    EnrollmentConfirmed,
+    EnrollmentReplaced,
+    EnrollmentStarted,
+)
 from domain.mfa_method import MfaMethod
 from domain.policy import TotpPolicy
 
@@ -32,7 +42,8 @@ class Enrollment:
 
     The secret is held only as ``sealed_secret``, a ciphertext made by the secret cipher and bound to
     this user and enrollment; the aggregate never sees the plaintext. ``version`` grows with every
-    stored change and lets the repository refuse a lost update.
+    stored change and lets the repository refuse a lost update. Every change appends what happened
+    to ``events``, which the unit of work that stores it collects.
     """
 
     id: UUID
@@ -52,6 +63,7 @@ class Enrollment:
     """How many steps the device's clock runs ahead (positive) or behind, learned from accepted codes."""
     revoked_at: datetime | None = None
     version: int = 1
+    events: list[DomainEvent] = field(default_factory=list, init=False, repr=False)
 
     @classmethod
     def start(
@@ -71,7 +83,7 @@ class Enrollment:
         Raises:
             InvalidDeviceName: ``device_name`` is not 1 to 64 printable characters.
         """
-        return cls(
+        enrollment = cls(
             id=enrollment_id,
             user_id=user_id,
             method=method,
@@ -82,6 +94,14 @@ class Enrollment:
             created_at=now,
             expires_at=now + pending_ttl,
         )
+        enrollment.events.append(EnrollmentStarted(user_id, now, enrollment_id))
+        return enrollment
+
+    def collect_events(self) -> list[DomainEvent]:
+        """The events appended since the last call, oldest first; they are handed out once."""
+        collected = list(self.events)
+        self.events.clear()
+        return collected
 
     def is_expired(self, now: datetime) -> bool:
         """Whether a pending enrollment has passed its expiry (an active one never expires)."""
@@ -109,8 +129,7 @@ class Enrollment:
                 matched = step
         if matched is None:
             return None
-        replayed = self.last_used_step is not None and matched <= self.last_used_step
-        return CodeMatch(step=matched, offset=matched - current, replayed=replayed)
+        return CodeMatch(step=matched, offset=matched - current, replayed=self._spent(matched))
 
     def clock_skew_steps(
         self, code: str, now: datetime, code_at: Callable[[int], str], window: int, reach: int
@@ -133,14 +152,46 @@ class Enrollment:
             EnrollmentExpired: it passed its expiry.
             StepAlreadyUsed: ``match`` is a replay.
         """
-        if self.status is not EnrollmentStatus.PENDING:
-            raise EnrollmentNotPending("the enrollment is not pending")
-        if self.is_expired(now):
-            raise EnrollmentExpired("the enrollment expired; start a new one")
+        self.ensure_confirmable(now)
         self._use(match, now)
         self.status = EnrollmentStatus.ACTIVE
         self.activated_at = now
         self.expires_at = None
+        self.events.append(EnrollmentConfirmed(self.user_id, now, self.id))
+
+    def ensure_confirmable(self, now: datetime) -> None:
+        """Returns when a first code may confirm this enrollment.
+
+        Raises:
+            EnrollmentNotPending: it is active or revoked already.
+            EnrollmentExpired: it passed its expiry.
+        """
+        if self.status is EnrollmentStatus.ACTIVE:
+            raise EnrollmentNotPending("the enrollment is active already")
+        if self.status is not EnrollmentStatus.PENDING:
+            raise EnrollmentNotPending("the enrollment is not pending")
+        if self.is_expired(now):
+            raise EnrollmentExpired("the enrollment expired; start a new one")
+
+    def give_way(self, now: datetime) -> None:
+        """A pending enrollment is replaced by a newer one of the same user; the caller removes it.
+
+        Raises:
+            EnrollmentNotPending: it is active or revoked.
+        """
+        if self.status is not EnrollmentStatus.PENDING:
+            raise EnrollmentNotPending("only a pending enrollment is replaced")
+        self.events.append(EnrollmentReplaced(self.user_id, now, self.id))
+
+    def cancel(self, now: datetime) -> None:
+        """A pending enrollment is withdrawn by its owner or an agent; the caller removes it.
+
+        Raises:
+            EnrollmentNotPending: it is active or revoked (an active one is revoked instead).
+        """
+        if self.status is not EnrollmentStatus.PENDING:
+            raise EnrollmentNotPending("only a pending enrollment is cancelled")
+        self.events.append(EnrollmentCancelled(self.user_id, now, self.id))
 
     def record_use(self, match: CodeMatch, now: datetime, max_drift: int) -> None:
         """Uses up an active authenticator's step and learns the device's drift, bounded to
@@ -154,11 +205,15 @@ class Enrollment:
             raise EnrollmentNotPending("the authenticator is not active")
         self._use(match, now)
         self.drift_steps = max(-max_drift, min(max_drift, match.offset))
+        self.events.append(CodeAccepted(self.user_id, now, self.id))
+
+    def _spent(self, step: int) -> bool:
+        """The replay rule, the only place it is decided: a step at or before the newest accepted
+        one is never accepted again (RFC 6238 section 5.2; SECURITY.md V2)."""
+        return self.last_used_step is not None and step <= self.last_used_step
 
     def _use(self, match: CodeMatch, now: datetime) -> None:
-        if match.replayed or (
-            self.last_used_step is not None and match.step <= self.last_used_step
-        ):
+        if self._spent(match.step):
             raise StepAlreadyUsed("this code was used already")
         self.last_used_step = match.step
         self.last_used_at = now
@@ -173,14 +228,16 @@ class Enrollment:
             raise EnrollmentNotPending("only an active authenticator can be revoked")
         self.status = EnrollmentStatus.REVOKED
         self.revoked_at = now
+        self.events.append(AuthenticatorRevoked(self.user_id, now, self.id))
 
-    def rename(self, device_name: str | None) -> None:
+    def rename(self, device_name: str | None, now: datetime) -> None:
         """Gives the authenticator another name (or none).
 
         Raises:
             InvalidDeviceName: ``device_name`` is not 1 to 64 printable characters.
         """
         self.device_name = None if device_name is None else validate_device_name(device_name)
+        self.events.append(AuthenticatorRenamed(self.user_id, now, self.id))
 
     def reseal(self, sealed_secret: str) -> None:
         """Replaces the ciphertext with one of the same secret under a newer key (key rotation)."""
@@ -189,7 +246,8 @@ class Enrollment:
 
 @dataclass(frozen=True, slots=True)
 class CodeMatch:
-    """A code that matched ``step``, ``offset`` steps from the verifier's current step."""
+    """A code that matched ``step``, ``offset`` steps from the verifier's current step;
+    ``replayed`` when that step was used up already (``confirm`` and ``record_use`` refuse it)."""
 
     step: int
     offset: int

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from application.agent import AgentCheck
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.admin_revoke_authenticator import AdminRevokeAuthenticator
 from application.use_cases.erase_user import EraseUser
 from application.use_cases.export_audit_trail import ExportAuditTrail
@@ -29,7 +29,7 @@ class AdminServices:
     @classmethod
     def build(
         cls,
-        unit_of_work: UnitOfWorkFactory,
+        unit_of_work: RecordingUnitsOfWork,
         clock: Clock,
         check: AgentCheck,
         pseudonym_key: bytes,

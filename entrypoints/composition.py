@@ -79,11 +79,7 @@ from adapters.vault.setup import (
 from adapters.vault.transit_cipher import VaultTransitCipher
 from application.agent import OperatorAtConsole, RecentSecondFactor
 from application.errors import DependencyUnavailable
-from application.event_counting import (
-    CountingCheckReservations,
-    CountingCodeAcceptance,
-    CountingUnitOfWorkFactory,
-)
+from application.event_records import EventRecords
 from application.idempotency import IdempotencyGuard
 from application.ports.check_reservations import CheckReservations
 from application.ports.clock import Clock
@@ -95,6 +91,7 @@ from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretCipher
 from application.ports.token_verifier import TokenVerifier
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.attempts import AttemptGate
 from application.use_cases.check_reservations import TransactionalCheckReservations
@@ -201,7 +198,10 @@ class _CheckStatements:
 
 
 async def _database(
-    settings: Settings, stack: AsyncExitStack, tracer_provider: TracerProvider | None = None
+    settings: Settings,
+    stack: AsyncExitStack,
+    records: EventRecords,
+    tracer_provider: TracerProvider | None = None,
 ) -> tuple[UnitOfWorkFactory, ReadinessProbe, _CheckStatements | None]:
     """The units of work, the readiness probe, and the store's own check statements if any."""
     with database_step(settings):
@@ -215,7 +215,9 @@ async def _database(
             await ensure_schema_is_current(engine)
     checks = None
     if engine.dialect.name == "postgresql":
-        checks = _CheckStatements(PostgresCheckReservations(engine), PostgresCodeAcceptance(engine))
+        checks = _CheckStatements(
+            PostgresCheckReservations(engine, records), PostgresCodeAcceptance(engine, records)
+        )
     return SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), checks
 
 
@@ -407,17 +409,18 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
     async with AsyncExitStack() as stack:
         probes: list[ReadinessProbe] = []
         metrics = overrides.metrics or PrometheusOperationalMetrics()
+        records = EventRecords(metrics)
         publish_build_info(settings.build_revision)
         tracer = trace.get_tracer("mfa", tracer_provider=overrides.tracer_provider)
         checks: _CheckStatements | None = None
         if overrides.unit_of_work is not None:
-            unit_of_work = overrides.unit_of_work
+            store = overrides.unit_of_work
         else:
-            unit_of_work, database_probe, checks = await _database(
-                settings, stack, overrides.tracer_provider
+            store, database_probe, checks = await _database(
+                settings, stack, records, overrides.tracer_provider
             )
             probes.append(database_probe)
-        unit_of_work = CountingUnitOfWorkFactory(unit_of_work, metrics)
+        unit_of_work = RecordingUnitsOfWork(store, records)
         if overrides.cipher is not None:
             cipher = overrides.cipher
         else:
@@ -441,11 +444,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         generator = PyotpGenerator()
         attempts = AttemptGate(
             unit_of_work,
-            CountingCheckReservations(
-                checks.reservations if checks else TransactionalCheckReservations(unit_of_work),
-                metrics,
-                audited_outside_units_of_work=checks is not None,
-            ),
+            checks.reservations if checks else TransactionalCheckReservations(unit_of_work),
         )
         verify_code = VerifyCode(
             unit_of_work=unit_of_work,
@@ -454,7 +453,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             clock=clock,
             settings=VerificationSettings(settings.totp_window, settings.totp_max_drift),
             attempts=attempts,
-            acceptance=CountingCodeAcceptance(checks.acceptance, metrics) if checks else None,
+            acceptance=checks.acceptance if checks else None,
         )
         step_up = StepUp(
             StepUpPolicy(
@@ -555,7 +554,7 @@ async def check_startup(settings: Settings) -> None:
     """Opens the dependencies a worker opens first (database, cipher, token keys) and closes them, so
     that a wrong setting or an unreachable dependency stops ``serve`` before it listens."""
     async with AsyncExitStack() as stack:
-        await _database(settings, stack)
+        await _database(settings, stack, EventRecords())
         await _cipher(settings, stack)
         await _token_verifier(settings, stack)
 
@@ -625,7 +624,7 @@ async def console_admin(settings: Settings) -> AsyncIterator[AdminServices]:
         else:
             await ensure_schema_is_current(engine)
         yield AdminServices.build(
-            SqlUnitOfWorkFactory(engine),
+            RecordingUnitsOfWork(SqlUnitOfWorkFactory(engine), EventRecords()),
             SystemClock(),
             OperatorAtConsole(),
             pseudonym_key(settings),

@@ -6,11 +6,13 @@ conditions the database checks (versions, one pending enrollment per user, unuse
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 from uuid import UUID
 
 from adapters.memory.audit_query import newest_first
@@ -27,6 +29,14 @@ from application.ports.idempotency import IdempotencyRecord, StoredOutcome
 from application.ports.notifications import Notification, PendingNotification
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.throttle import AttemptThrottle
+
+A = TypeVar("A", Enrollment, AttemptThrottle)
+
+
+def _detached(aggregate: A) -> A:
+    """A copy that shares nothing with ``aggregate``, not even its list of new events: what the
+    store holds and what a unit of work hands out change apart, as rows and loaded objects do."""
+    return dataclasses.replace(aggregate)
 
 
 @dataclass
@@ -56,11 +66,14 @@ class MemoryStore:
     outbox: list[StoredNotification] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     throttle_holders: dict[str, object] = field(default_factory=dict)
+    user_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    """Each user's enrollment lock (``lock_user``)."""
     """Which open unit of work holds each user's throttle, as a row lock would."""
 
 
 @dataclass
 class _Staged:
+    held_locks: list[asyncio.Lock] = field(default_factory=list)
     added: list[Enrollment] = field(default_factory=list)
     updated: list[tuple[int, Enrollment]] = field(default_factory=list)
     used: list[tuple[int | None, Enrollment]] = field(default_factory=list)
@@ -82,9 +95,14 @@ class MemoryEnrollmentRepository:
         self._store = store
         self._staged = staged
 
+    async def lock_user(self, user_id: str) -> None:
+        lock = self._store.user_locks.setdefault(user_id, asyncio.Lock())
+        await lock.acquire()
+        self._staged.held_locks.append(lock)
+
     async def get(self, enrollment_id: UUID) -> Enrollment | None:
         found = self._store.enrollments.get(enrollment_id)
-        return copy.copy(found) if found is not None else None
+        return _detached(found) if found is not None else None
 
     async def pending_for_user(self, user_id: str) -> Enrollment | None:
         return next(iter(self._of(user_id, EnrollmentStatus.PENDING)), None)
@@ -94,7 +112,7 @@ class MemoryEnrollmentRepository:
 
     async def current_for_user(self, user_id: str) -> list[Enrollment]:
         current = [
-            copy.copy(e)
+            _detached(e)
             for e in self._store.enrollments.values()
             if e.user_id == user_id and e.status is not EnrollmentStatus.REVOKED
         ]
@@ -102,22 +120,22 @@ class MemoryEnrollmentRepository:
 
     def _of(self, user_id: str, status: EnrollmentStatus) -> list[Enrollment]:
         return [
-            copy.copy(e)
+            _detached(e)
             for e in self._store.enrollments.values()
             if e.user_id == user_id and e.status is status
         ]
 
     async def add(self, enrollment: Enrollment) -> None:
-        self._staged.added.append(copy.copy(enrollment))
+        self._staged.added.append(_detached(enrollment))
 
     async def update(self, enrollment: Enrollment) -> None:
-        self._staged.updated.append((enrollment.version, copy.copy(enrollment)))
+        self._staged.updated.append((enrollment.version, _detached(enrollment)))
         enrollment.version += 1
 
     async def record_use(self, enrollment: Enrollment) -> None:
         stored = self._store.enrollments.get(enrollment.id)
         previous = stored.last_used_step if stored is not None else None
-        self._staged.used.append((previous, copy.copy(enrollment)))
+        self._staged.used.append((previous, _detached(enrollment)))
         enrollment.version += 1
 
     async def count(self) -> int:
@@ -125,7 +143,7 @@ class MemoryEnrollmentRepository:
 
     async def page(self, after: UUID | None, limit: int) -> list[Enrollment]:
         ordered = sorted(self._store.enrollments.values(), key=lambda e: e.id)
-        return [copy.copy(e) for e in ordered if after is None or e.id > after][:limit]
+        return [_detached(e) for e in ordered if after is None or e.id > after][:limit]
 
     async def remove(self, enrollment: Enrollment) -> None:
         self._staged.removed.append(enrollment)
@@ -146,10 +164,10 @@ class MemoryThrottleRepository:
         if held_by is not self._holder and not wait:
             raise ThrottleBusy("another check of this user is in flight")
         found = self._store.throttles.get(user_id)
-        return copy.copy(found) if found is not None else AttemptThrottle(user_id=user_id)
+        return _detached(found) if found is not None else AttemptThrottle(user_id=user_id)
 
     async def save(self, throttle: AttemptThrottle) -> None:
-        self._staged.throttles.append((throttle.version, copy.copy(throttle)))
+        self._staged.throttles.append((throttle.version, _detached(throttle)))
         throttle.version += 1
 
 
@@ -279,6 +297,8 @@ class MemoryUnitOfWork:
 
     def _begin(self) -> None:
         self._release_throttles()
+        for lock in getattr(self, "_staged", _Staged()).held_locks:
+            lock.release()
         self._staged = _Staged()
         self.enrollments = MemoryEnrollmentRepository(self._store, self._staged)
         self.throttles = MemoryThrottleRepository(self._store, self._staged, self)
@@ -361,7 +381,7 @@ def _apply_enrollments(staged: _Staged, after: dict[UUID, Enrollment]) -> dict[U
                 and enrollment.last_used_step <= previous_step)
         ):  # fmt: skip
             raise ConcurrentUpdate("the step was used meanwhile")
-        used = copy.copy(current)
+        used = _detached(current)
         used.last_used_step = enrollment.last_used_step
         used.last_used_at = enrollment.last_used_at
         used.drift_steps = enrollment.drift_steps

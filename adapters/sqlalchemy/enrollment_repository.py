@@ -98,11 +98,23 @@ _UPDATE = sa.update(enrollments).where(_SAME_VERSION)
 _REMOVE = sa.delete(enrollments).where(_SAME_VERSION)
 
 
+_LOCK_USER = sa.select(
+    sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(sa.bindparam("key"), 0))
+)
+"""A transaction-scoped advisory lock on the user: released by COMMIT or ROLLBACK, held by no row."""
+
+
 class SqlEnrollmentRepository:
     """Implements EnrollmentRepository inside the unit of work's transaction."""
 
     def __init__(self, transaction: Transaction) -> None:
         self._transaction = transaction
+
+    async def lock_user(self, user_id: str) -> None:
+        if self._transaction.dialect_name != "postgresql":
+            return  # SQLite's transactions begin IMMEDIATE: they hold the database's write lock
+        with translated_errors():
+            await self._transaction.execute(_LOCK_USER, {"key": f"enrollments:{user_id}"})
 
     async def _all(self, query: sa.Select[Any], **parameters: Any) -> list[Enrollment]:
         with translated_errors():

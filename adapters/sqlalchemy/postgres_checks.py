@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.single_statement import fetch, fetch_row
 from application.errors import ConcurrentUpdate, ThrottleBusy
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.event_records import Acting, EventRecords
+from application.ports.audit import RequestContext
 from application.ports.check_reservations import CheckStart
 from domain.enrollment import Enrollment, EnrollmentStatus
+from domain.events import CheckBlocked
 from domain.mfa_method import MfaMethod
 from domain.policy import HashAlgorithm, TotpPolicy
 from domain.throttle import IN_FLIGHT_RETRY_AFTER, MAX_CONSECUTIVE_FAILURES
@@ -53,15 +55,20 @@ SELECT
 
 
 class PostgresCodeAcceptance:
-    """Implements CodeAcceptance in one statement on Postgres."""
+    """Implements CodeAcceptance in one statement on Postgres; the statement writes the one audit
+    row that ``records`` make of the accepted code, and ``records`` count it once committed."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, records: EventRecords) -> None:
         self._engine = engine
+        self._records = records
 
-    async def accept(self, authenticator: Enrollment, event: AuditEvent) -> int:
+    async def accept(self, authenticator: Enrollment, context: RequestContext) -> int:
         if authenticator.last_used_step is None:
             raise ValueError("accept needs the step that was used")
-        context = event.context
+        records = self._records.of(authenticator.collect_events(), Acting(context))
+        if len(records.audit) != 1 or records.notifications:
+            raise ValueError("one statement records exactly one audit row and no notification")
+        [event] = records.audit
         row = await fetch_row(
             self._engine,
             ACCEPT,
@@ -80,6 +87,7 @@ class PostgresCodeAcceptance:
         if row["used"] != 1:
             raise ConcurrentUpdate("the step was used meanwhile")
         authenticator.version += 1
+        self._records.committed(records)
         return int(row["remaining"])
 
 
@@ -125,14 +133,18 @@ authenticators read from the statement's snapshot; nothing when no authenticator
 
 
 class PostgresCheckReservations:
-    """Implements CheckReservations in one statement on Postgres."""
+    """Implements CheckReservations in one statement on Postgres; a refusal writes the audit row
+    that ``records`` make of ``CheckBlocked``, and ``records`` count it once committed."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, records: EventRecords) -> None:
         self._engine = engine
+        self._records = records
 
     async def reserve_check(
         self, user_id: str, now: datetime, digits: Set[int] | None, context: RequestContext
     ) -> CheckStart:
+        blocked = self._records.of([CheckBlocked(user_id, now)], Acting(context))
+        [event] = blocked.audit
         try:
             rows = await fetch(
                 self._engine,
@@ -141,10 +153,10 @@ class PostgresCheckReservations:
                 now,
                 MAX_CONSECUTIVE_FAILURES,
                 None if digits is None else sorted(digits),
-                AuditAction.CHECK_BLOCKED.value,
-                context.request_id[:64],
-                (context.client_address or "")[:64] or None,
-                (context.user_agent or "")[:256] or None,
+                event.action.value,
+                event.context.request_id[:64],
+                (event.context.client_address or "")[:64] or None,
+                (event.context.user_agent or "")[:256] or None,
             )
         except asyncpg.LockNotAvailableError:
             raise ThrottleBusy("another check of this user is in flight") from None
@@ -153,6 +165,7 @@ class PostgresCheckReservations:
             return CheckStart(authenticators, reserved=True, retry_after=None)
         if not any(digits is None or a.policy.digits in digits for a in authenticators):
             return CheckStart(authenticators, reserved=False, retry_after=None)
+        self._records.committed(blocked)
         locked_until: datetime | None = rows[0]["throttle_locked_until"]
         retry_after = IN_FLIGHT_RETRY_AFTER
         if locked_until is not None and now < locked_until:

@@ -28,8 +28,8 @@ class CheckReservations(Protocol):
     ) -> CheckStart:
         """Reads the user's active authenticators; when one of them shows codes of a length in
         ``digits`` (any length: None), takes an attempt from the user's throttle as
-        ``AttemptThrottle.reserve`` does, or, when that refuses, appends a ``CHECK_BLOCKED`` audit
-        event. When none fits, nothing is written.
+        ``AttemptThrottle.reserve`` does, or, when that refuses, records its ``CheckBlocked``
+        event for ``context``. When none fits, nothing is written.
 
         Raises:
             ThrottleBusy: another check of the user holds the throttle at this instant (nothing

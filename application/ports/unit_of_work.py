@@ -22,6 +22,12 @@ class EnrollmentRepository(Protocol):
         """The enrollment with this id, or None."""
         ...
 
+    async def lock_user(self, user_id: str) -> None:
+        """Waits for, then holds until the unit of work ends, the user's enrollment lock: units of
+        work that take it run one after another, so what one reads of the user's enrollments
+        (and their audit trail) stays true until it commits (the room for another enrollment)."""
+        ...
+
     async def pending_for_user(self, user_id: str) -> Enrollment | None:
         """The user's pending enrollment, expired or not, or None."""
         ...

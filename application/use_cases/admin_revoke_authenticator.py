@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.agent import AdminNote, Agent, AgentCheck, check_user_id
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
-from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.agent import AdminNote, Agent
+from application.ports.audit import RequestContext
+from application.use_cases.admin_change import AdminChange
 from application.use_cases.authenticator_removal import remove_or_revoke
 from application.use_cases.list_authenticators import visible_to
-from application.use_cases.show_user_factors import require_known
 
 
-class AdminRevokeAuthenticator:
+class AdminRevokeAuthenticator(AdminChange):
     """Revokes an active authenticator for good, or cancels a pending enrollment, of ``user_id``;
     audited with the agent, the reason and the ticket; the customer is told of a revocation.
 
@@ -24,11 +22,6 @@ class AdminRevokeAuthenticator:
         ConcurrentUpdate: it changed meanwhile; nothing was written.
     """
 
-    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, check: AgentCheck) -> None:
-        self._unit_of_work = unit_of_work
-        self._clock = clock
-        self._check = check
-
     async def __call__(
         self,
         agent: Agent,
@@ -37,24 +30,7 @@ class AdminRevokeAuthenticator:
         note: AdminNote,
         context: RequestContext,
     ) -> None:
-        check_user_id(user_id)
-        now = self._clock.now()
-        self._check.require(agent, now)
-        async with self._unit_of_work() as uow:
-            await require_known(uow, user_id)
+        async with self._acting(agent, user_id, note, context) as (uow, now):
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)
-            revoked = await remove_or_revoke(uow, enrollment, now)
-            action = AuditAction.ADMIN_REVOKED if revoked else AuditAction.ADMIN_CANCELLED
-            await uow.audit.append(
-                AuditEvent(
-                    action,
-                    user_id,
-                    enrollment.id,
-                    now,
-                    context,
-                    actor=agent.subject,
-                    reason=note.reason,
-                    ticket=note.ticket,
-                )
-            )
+            await remove_or_revoke(uow, enrollment, now)
             await uow.commit()

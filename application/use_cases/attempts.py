@@ -7,17 +7,17 @@ Shared by ConfirmEnrollment and VerifyCode so that one lockout counts every gues
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Set
+from collections.abc import AsyncIterator, Awaitable, Callable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
 from application.errors import CodeRejected, DependencyUnavailable, ThrottleBusy
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.check_reservations import CheckReservations
-from application.ports.notifications import Notification, NotificationKind
-from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.check_reservations import TransactionalCheckReservations
 from domain.enrollment import Enrollment
 from domain.errors import LockedOut
@@ -35,7 +35,7 @@ class AttemptGate:
     """
 
     def __init__(
-        self, unit_of_work: UnitOfWorkFactory, reservations: CheckReservations | None = None
+        self, unit_of_work: RecordingUnitsOfWork, reservations: CheckReservations | None = None
     ) -> None:
         self._unit_of_work = unit_of_work
         self._reservations = reservations or TransactionalCheckReservations(unit_of_work)
@@ -62,13 +62,16 @@ class AttemptGate:
             LockedOut: the user is blocked, or attempts in flight fill the quota (recorded), or
                 another check of the user holds the throttle (not recorded: nothing was checked).
         """
-        if user_id in self._reserving:
-            raise LockedOut(IN_FLIGHT_RETRY_AFTER)
-        self._reserving.add(user_id)
-        try:
-            loaded = await self._reserve(user_id, now, context, load)
-        finally:
-            self._reserving.discard(user_id)
+        async with self._one_at_a_time(user_id), self._unit_of_work(context) as uow:
+            throttle = await uow.throttles.lock(user_id, wait=False)
+            loaded = await load(uow)
+            try:
+                throttle.reserve(now)
+            except LockedOut:
+                await uow.commit()  # records the refusal
+                raise
+            await uow.throttles.save(throttle)
+            await uow.commit()
         return Reservation(loaded, self, user_id, now, context)
 
     async def reserve_check(
@@ -89,44 +92,32 @@ class AttemptGate:
             Whatever ``refuse`` raises.
             LockedOut: as ``reserve``.
         """
+        async with self._one_at_a_time(user_id):
+            start = await self._reservations.reserve_check(user_id, now, digits, context)
+        if start.retry_after is not None:
+            raise LockedOut(start.retry_after)
+        if not start.reserved:
+            try:
+                refuse(start.authenticators)
+            except Exception as refused:
+                self._unit_of_work.records.refused(refused)
+                raise
+            raise RuntimeError("no attempt was reserved for a request that can be checked")
+        return Reservation(start.authenticators, self, user_id, now, context)
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, user_id: str) -> AsyncIterator[None]:
+        """Refuses at once a check of a user whose other check is reserving in this process, or
+        (``ThrottleBusy``) in another."""
         if user_id in self._reserving:
             raise LockedOut(IN_FLIGHT_RETRY_AFTER)
         self._reserving.add(user_id)
         try:
-            start = await self._reservations.reserve_check(user_id, now, digits, context)
+            yield
         except ThrottleBusy:
             raise LockedOut(IN_FLIGHT_RETRY_AFTER) from None
         finally:
             self._reserving.discard(user_id)
-        if start.retry_after is not None:
-            raise LockedOut(start.retry_after)
-        if not start.reserved:
-            refuse(start.authenticators)
-            raise RuntimeError("no attempt was reserved for a request that can be checked")
-        return Reservation(start.authenticators, self, user_id, now, context)
-
-    async def _reserve(
-        self,
-        user_id: str,
-        now: datetime,
-        context: RequestContext,
-        load: Callable[[UnitOfWork], Awaitable[T]],
-    ) -> T:
-        async with self._unit_of_work() as uow:
-            try:
-                throttle = await uow.throttles.lock(user_id, wait=False)
-            except ThrottleBusy:
-                raise LockedOut(IN_FLIGHT_RETRY_AFTER) from None
-            loaded = await load(uow)
-            try:
-                throttle.reserve(now)
-            except LockedOut:
-                await _audit(uow, AuditAction.CHECK_BLOCKED, user_id, None, now, context)
-                await uow.commit()
-                raise
-            await uow.throttles.save(throttle)
-            await uow.commit()
-        return loaded
 
     async def succeed(self, uow: UnitOfWork, user_id: str) -> None:
         """Resets the user's count, inside the caller's transaction that records the success."""
@@ -145,38 +136,21 @@ class AttemptGate:
     ) -> CodeRejected:
         """Keeps the reserved attempt counted, starts a block on the fifth, records the outcome, and
         returns the error to raise: the same for a wrong and a replayed code (SECURITY.md V4)."""
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(context) as uow:
             throttle = await uow.throttles.lock(user_id)
-            blocked = throttle.fail(now)
+            throttle.fail(now, enrollment_id=enrollment_id, replayed=replayed)
             await uow.throttles.save(throttle)
-            action = AuditAction.CODE_REPLAYED if replayed else AuditAction.CODE_REJECTED
-            await _audit(uow, action, user_id, enrollment_id, now, context)
-            if blocked:
-                await _audit(uow, AuditAction.LOCKED_OUT, user_id, None, now, context)
-                await uow.outbox.add(Notification(NotificationKind.LOCKED_OUT, user_id, None, now))
             await uow.commit()
         return CodeRejected(throttle.attempts_left)
 
     async def release(self, user_id: str, now: datetime, context: RequestContext) -> None:
         """Gives the attempt back after a dependency failed: nothing is counted (SECURITY.md V7).
         When the database itself went down after the reservation, the reservation stays counted."""
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(context) as uow:
             throttle = await uow.throttles.lock(user_id)
-            throttle.release()
+            throttle.release(now)
             await uow.throttles.save(throttle)
-            await _audit(uow, AuditAction.DEPENDENCY_FAILED, user_id, None, now, context)
             await uow.commit()
-
-
-async def _audit(
-    uow: UnitOfWork,
-    action: AuditAction,
-    user_id: str,
-    enrollment_id: UUID | None,
-    now: datetime,
-    context: RequestContext,
-) -> None:
-    await uow.audit.append(AuditEvent(action, user_id, enrollment_id, now, context))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWork
 from domain.enrollment import Enrollment, EnrollmentStatus
 
 
-async def remove_or_revoke(uow: UnitOfWork, enrollment: Enrollment, now: datetime) -> bool:
-    """Deletes a pending enrollment, or revokes an active one and tells its owner, in ``uow``.
-    Returns whether it was revoked (an active authenticator) rather than cancelled."""
+async def remove_or_revoke(uow: UnitOfWork, enrollment: Enrollment, now: datetime) -> None:
+    """Cancels and deletes a pending enrollment, or revokes an active one, in ``uow``; the
+    unit of work records which, and tells the owner of a revocation."""
     if enrollment.status is EnrollmentStatus.PENDING:
+        enrollment.cancel(now)
         await uow.enrollments.remove(enrollment)
-        return False
+        return
     enrollment.revoke(now)
     await uow.enrollments.update(enrollment)
-    await uow.outbox.add(
-        Notification(NotificationKind.AUTHENTICATOR_REMOVED, enrollment.user_id, enrollment.id, now)
-    )
-    return True

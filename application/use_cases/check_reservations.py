@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Set
 from datetime import datetime
 
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.check_reservations import CheckStart
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from domain.errors import LockedOut
 
 
@@ -15,13 +15,13 @@ class TransactionalCheckReservations:
     """Implements CheckReservations with the unit of work's repositories (every store: memory,
     SQLite, Postgres); a store can offer a faster one (adapters/sqlalchemy/postgres_checks.py)."""
 
-    def __init__(self, unit_of_work: UnitOfWorkFactory) -> None:
+    def __init__(self, unit_of_work: RecordingUnitsOfWork) -> None:
         self._unit_of_work = unit_of_work
 
     async def reserve_check(
         self, user_id: str, now: datetime, digits: Set[int] | None, context: RequestContext
     ) -> CheckStart:
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(context) as uow:
             throttle = await uow.throttles.lock(user_id, wait=False)
             authenticators = await uow.enrollments.active_for_user(user_id)
             if not any(digits is None or a.policy.digits in digits for a in authenticators):
@@ -29,9 +29,6 @@ class TransactionalCheckReservations:
             try:
                 throttle.reserve(now)
             except LockedOut as refused:
-                await uow.audit.append(
-                    AuditEvent(AuditAction.CHECK_BLOCKED, user_id, None, now, context)
-                )
                 await uow.commit()
                 return CheckStart(authenticators, reserved=False, retry_after=refused.retry_after)
             await uow.throttles.save(throttle)

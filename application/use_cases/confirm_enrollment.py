@@ -2,34 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from uuid import UUID
 
 from application.errors import (
-    AuthenticatorParametersIgnored,
     ConcurrentUpdate,
-    DeviceClockSkew,
     EnrollmentNotFound,
     TooManyAuthenticators,
 )
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.clock import Clock
-from application.ports.notifications import Notification, NotificationKind
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.attempts import AttemptGate
+from application.use_cases.first_code_diagnosis import FirstCodeDiagnosis, parse_first_code
 from application.use_cases.recovery_code_issuer import issue_recovery_codes
 from domain.enrollment import CodeMatch, Enrollment, EnrollmentStatus
-from domain.errors import EnrollmentExpired, EnrollmentNotPending, InvalidCodeFormat
-from domain.otp_code import parse_code
-from domain.policy import TotpPolicy
-from domain.secret import TotpSecret
-
-SKEW_REACH = 10
-"""How many steps away a confirming code is looked for, to tell the user their clock is off."""
+from domain.errors import StepAlreadyUsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +65,7 @@ class ConfirmEnrollment:
     def __init__(
         self,
         *,
-        unit_of_work: UnitOfWorkFactory,
+        unit_of_work: RecordingUnitsOfWork,
         cipher: SecretCipher,
         generator: OtpGenerator,
         clock: Clock,
@@ -101,11 +95,10 @@ class ConfirmEnrollment:
         match = None
         if len(code) == enrollment.policy.digits:
             match = enrollment.match_code(code, now, generate, self._window)
-        if match is not None and not match.replayed:
-            try:
+        if match is not None:
+            # Used already, or by another confirmation meanwhile: a replay.
+            with contextlib.suppress(StepAlreadyUsed, ConcurrentUpdate):
                 return await self._activate(enrollment, match, command, now)
-            except ConcurrentUpdate:
-                pass  # another confirmation won with this very code: a replay
         rejected = await self._gate.fail(
             command.user_id,
             now,
@@ -114,40 +107,9 @@ class ConfirmEnrollment:
             enrollment_id=enrollment.id,
         )
         if match is None:
-            self._diagnose(enrollment, secret, code, now, rejected.attempts_left)
+            diagnosis = FirstCodeDiagnosis(self._generator, self._window)
+            diagnosis.raise_why(enrollment, secret, code, now, rejected.attempts_left)
         raise rejected
-
-    def _parse(self, code: str, policy: TotpPolicy) -> str:
-        """The code in the policy's form; or, for a policy most apps ignore, a 6-digit code, kept
-        for the diagnosis that the app ignored the parameters."""
-        try:
-            return parse_code(code, policy.digits)
-        except InvalidCodeFormat:
-            if policy.is_widely_supported:
-                raise
-            return parse_code(code, TotpPolicy().digits)
-
-    def _diagnose(
-        self,
-        enrollment: Enrollment,
-        secret: TotpSecret,
-        code: str,
-        now: datetime,
-        attempts_left: int,
-    ) -> None:
-        """Raises a more helpful rejection when the code tells why it failed."""
-        policy = enrollment.policy
-        if len(code) == policy.digits:
-            generate = partial(self._generator.code_at, secret, policy)
-            skew = enrollment.clock_skew_steps(code, now, generate, self._window, SKEW_REACH)
-            if skew is not None:
-                raise DeviceClockSkew(attempts_left, skew * policy.period)
-        if not policy.is_widely_supported:
-            default = TotpPolicy()
-            step = default.time_step(now.timestamp())
-            window = range(step - self._window, step + self._window + 1)
-            if any(self._generator.code_at(secret, default, s) == code for s in window):
-                raise AuthenticatorParametersIgnored(attempts_left)
 
     async def _load(
         self, command: ConfirmEnrollmentCommand, now: datetime, uow: UnitOfWork
@@ -160,11 +122,8 @@ class ConfirmEnrollment:
             or enrollment.status is EnrollmentStatus.REVOKED
         ):
             raise EnrollmentNotFound("no such enrollment")
-        if enrollment.status is EnrollmentStatus.ACTIVE:
-            raise EnrollmentNotPending("the enrollment is active already")
-        if enrollment.is_expired(now):
-            raise EnrollmentExpired("the enrollment expired; start a new one")
-        return enrollment, self._parse(command.code, enrollment.policy)
+        enrollment.ensure_confirmable(now)
+        return enrollment, parse_first_code(command.code, enrollment.policy)
 
     async def _activate(
         self,
@@ -173,7 +132,7 @@ class ConfirmEnrollment:
         command: ConfirmEnrollmentCommand,
         now: datetime,
     ) -> ConfirmedEnrollment:
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(command.context) as uow:
             if len(await uow.enrollments.active_for_user(command.user_id)) >= self._max_active:
                 raise TooManyAuthenticators("remove an authenticator before adding another")
             enrollment.confirm(match, now)
@@ -183,19 +142,5 @@ class ConfirmEnrollment:
             codes = None
             if remaining == 0:
                 codes = await issue_recovery_codes(uow, command.user_id, now, command.context)
-            await uow.outbox.add(
-                Notification(
-                    NotificationKind.AUTHENTICATOR_ADDED, command.user_id, enrollment.id, now
-                )
-            )
-            await uow.audit.append(
-                AuditEvent(
-                    AuditAction.ENROLLMENT_CONFIRMED,
-                    command.user_id,
-                    enrollment.id,
-                    now,
-                    command.context,
-                )
-            )
             await uow.commit()
         return ConfirmedEnrollment(enrollment.id, now, codes)

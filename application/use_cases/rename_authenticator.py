@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.list_authenticators import visible_to
 from domain.enrollment import Enrollment
 
@@ -20,7 +20,7 @@ class RenameAuthenticator:
         ConcurrentUpdate: it changed meanwhile; nothing was written.
     """
 
-    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, *, unit_of_work: RecordingUnitsOfWork, clock: Clock) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
 
@@ -28,12 +28,9 @@ class RenameAuthenticator:
         self, user_id: str, enrollment_id: UUID, device_name: str | None, context: RequestContext
     ) -> Enrollment:
         now = self._clock.now()
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(context) as uow:
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)
-            enrollment.rename(device_name)
+            enrollment.rename(device_name, now)
             await uow.enrollments.update(enrollment)
-            await uow.audit.append(
-                AuditEvent(AuditAction.AUTHENTICATOR_RENAMED, user_id, enrollment.id, now, context)
-            )
             await uow.commit()
         return enrollment

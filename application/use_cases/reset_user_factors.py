@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.agent import AdminNote, Agent, AgentCheck, check_user_id
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
-from application.ports.clock import Clock
-from application.ports.notifications import Notification, NotificationKind
-from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.show_user_factors import require_known
+from application.agent import AdminNote, Agent
+from application.ports.audit import RequestContext
+from application.use_cases.admin_change import AdminChange
+from application.use_cases.authenticator_removal import remove_or_revoke
 from domain.enrollment import EnrollmentStatus
+from domain.events import FactorsReset
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +19,7 @@ class ResetReport:
     recovery_codes_voided: int
 
 
-class ResetUserFactors:
+class ResetUserFactors(AdminChange):
     """Revokes every active authenticator, cancels a pending enrollment and voids the recovery
     codes, in one transaction; audited with the agent, the reason and the ticket; the customer is
     told. The customer can then enroll again from scratch.
@@ -31,42 +30,16 @@ class ResetUserFactors:
         ConcurrentUpdate: an authenticator changed meanwhile; nothing was written.
     """
 
-    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, check: AgentCheck) -> None:
-        self._unit_of_work = unit_of_work
-        self._clock = clock
-        self._check = check
-
     async def __call__(
         self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
     ) -> ResetReport:
-        check_user_id(user_id)
-        now = self._clock.now()
-        self._check.require(agent, now)
-        revoked = cancelled = 0
-        async with self._unit_of_work() as uow:
-            await require_known(uow, user_id)
-            for enrollment in await uow.enrollments.current_for_user(user_id):
-                if enrollment.status is EnrollmentStatus.PENDING:
-                    await uow.enrollments.remove(enrollment)
-                    cancelled += 1
-                else:
-                    enrollment.revoke(now)
-                    await uow.enrollments.update(enrollment)
-                    revoked += 1
+        async with self._acting(agent, user_id, note, context) as (uow, now):
+            current = await uow.enrollments.current_for_user(user_id)
+            cancelled = sum(1 for e in current if e.status is EnrollmentStatus.PENDING)
+            for enrollment in current:
+                await remove_or_revoke(uow, enrollment, now)
             voided = await uow.recovery_codes.discard(user_id)
-            await uow.outbox.add(Notification(NotificationKind.FACTORS_RESET, user_id, None, now))
-            await uow.audit.append(
-                AuditEvent(
-                    AuditAction.ADMIN_RESET,
-                    user_id,
-                    None,
-                    now,
-                    context,
-                    detail=f"revoked={revoked} cancelled={cancelled} codes={voided}",
-                    actor=agent.subject,
-                    reason=note.reason,
-                    ticket=note.ticket,
-                )
-            )
+            reset = FactorsReset(user_id, now, len(current) - cancelled, cancelled, voided)
+            uow.record(reset)
             await uow.commit()
-        return ResetReport(revoked, cancelled, voided)
+        return ResetReport(reset.revoked, reset.cancelled, reset.voided)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.step_up import Authentication, StepUp
 from application.use_cases.authenticator_removal import remove_or_revoke
 from application.use_cases.list_authenticators import visible_to
@@ -25,7 +25,9 @@ class RevokeAuthenticator:
         ConcurrentUpdate: it changed meanwhile; nothing was written.
     """
 
-    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, step_up: StepUp) -> None:
+    def __init__(
+        self, *, unit_of_work: RecordingUnitsOfWork, clock: Clock, step_up: StepUp
+    ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._step_up = step_up
@@ -44,12 +46,8 @@ class RevokeAuthenticator:
             await self._step_up.require(
                 user_id, authentication, has_active_authenticator=True, now=now, context=context
             )
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(context) as uow:
             # Read again: a code sent for the step-up has just used up a step of this very row.
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)
-            revoked = await remove_or_revoke(uow, enrollment, now)
-            action = (
-                AuditAction.AUTHENTICATOR_REVOKED if revoked else AuditAction.ENROLLMENT_CANCELLED
-            )
-            await uow.audit.append(AuditEvent(action, user_id, enrollment.id, now, context))
+            await remove_or_revoke(uow, enrollment, now)
             await uow.commit()

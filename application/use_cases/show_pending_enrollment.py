@@ -10,7 +10,7 @@ from application.ports.clock import Clock
 from application.ports.qr_renderer import DEFAULT_QR_SCALE, QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
 from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.start_enrollment import StartedEnrollment
+from application.use_cases.started_enrollment import StartedEnrollment
 from domain.enrollment import EnrollmentStatus
 from domain.errors import EnrollmentExpired, EnrollmentNotPending
 

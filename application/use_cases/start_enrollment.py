@@ -9,16 +9,16 @@ from datetime import datetime, timedelta
 
 from application.errors import EnrollmentRateLimited, TooManyAuthenticators
 from application.otpauth_names import label_for
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import AuditAction, RequestContext
 from application.ports.clock import Clock
 from application.ports.qr_renderer import DEFAULT_QR_SCALE, QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.step_up import Authentication, StepUp
-from domain.enrollment import Enrollment, EnrollmentStatus
-from domain.errors import EnrollmentNotPending
+from application.use_cases.started_enrollment import StartedEnrollment
+from domain.enrollment import Enrollment
 from domain.mfa_method import MfaMethod
-from domain.otpauth import OtpauthLabel, build_otpauth_uri
 from domain.policy import TotpPolicy
 from domain.secret import SECRET_BYTES, TotpSecret
 
@@ -48,51 +48,6 @@ class StartEnrollmentCommand:
     authentication: Authentication = field(default_factory=lambda: Authentication(None))
 
 
-@dataclass(frozen=True, slots=True)
-class StartedEnrollment:
-    """What the user needs, once, to add the authenticator to an app."""
-
-    enrollment_id: uuid.UUID
-    method: MfaMethod
-    status: EnrollmentStatus
-    secret: TotpSecret
-    otpauth_uri: str = field(repr=False)
-    qr_code_data_uri: str = field(repr=False)
-    policy: TotpPolicy
-    label: OtpauthLabel
-    device_name: str | None
-    created_at: datetime
-    expires_at: datetime
-
-    @classmethod
-    def of(
-        cls,
-        enrollment: Enrollment,
-        secret: TotpSecret,
-        label: OtpauthLabel,
-        qr_renderer: QrRenderer,
-        qr_format: QrFormat,
-        qr_scale: int,
-    ) -> StartedEnrollment:
-        """What a pending ``enrollment`` shows: the first answer and an idempotent replay alike."""
-        if enrollment.expires_at is None:
-            raise EnrollmentNotPending("the enrollment is not pending")
-        otpauth_uri = build_otpauth_uri(secret, enrollment.policy, label)
-        return cls(
-            enrollment_id=enrollment.id,
-            method=enrollment.method,
-            status=enrollment.status,
-            secret=secret,
-            otpauth_uri=otpauth_uri,
-            qr_code_data_uri=qr_renderer.render(otpauth_uri, qr_format, qr_scale),
-            policy=enrollment.policy,
-            label=label,
-            device_name=enrollment.device_name,
-            created_at=enrollment.created_at,
-            expires_at=enrollment.expires_at,
-        )
-
-
 class StartEnrollment:
     """Creates a pending enrollment with a fresh secret and returns it with its URI and QR code.
 
@@ -116,7 +71,7 @@ class StartEnrollment:
     def __init__(
         self,
         *,
-        unit_of_work: UnitOfWorkFactory,
+        unit_of_work: RecordingUnitsOfWork,
         cipher: SecretCipher,
         qr_renderer: QrRenderer,
         clock: Clock,
@@ -135,7 +90,16 @@ class StartEnrollment:
         policy = self._settings.policy
         label = label_for(self._settings.issuer, command.account_name, command.user_id, policy)
         now = self._clock.now()
-        await self._check_room_and_step_up(command, now)
+        async with self._unit_of_work() as uow:
+            active = await self._room(uow, command.user_id, now)
+        if active:
+            await self._step_up.require(
+                command.user_id,
+                command.authentication,
+                has_active_authenticator=True,
+                now=now,
+                context=command.context,
+            )
         enrollment_id = uuid.uuid4()
         secret = TotpSecret.from_entropy(secrets.token_bytes(SECRET_BYTES))
         enrollment = Enrollment.start(
@@ -154,50 +118,34 @@ class StartEnrollment:
             enrollment, secret, label, self._qr_renderer, command.qr_format, command.qr_scale
         )
 
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(command.context) as uow:
+            await uow.enrollments.lock_user(command.user_id)
+            await self._room(uow, command.user_id, now)
             replaced = await uow.enrollments.pending_for_user(command.user_id)
             if replaced is not None:
+                replaced.give_way(now)
                 await uow.enrollments.remove(replaced)
-                await uow.audit.append(
-                    AuditEvent(
-                        AuditAction.ENROLLMENT_REPLACED,
-                        command.user_id,
-                        replaced.id,
-                        now,
-                        command.context,
-                    )
-                )
             await uow.enrollments.add(enrollment)
-            await uow.audit.append(
-                AuditEvent(
-                    AuditAction.ENROLLMENT_STARTED,
-                    command.user_id,
-                    enrollment_id,
-                    now,
-                    command.context,
-                )
-            )
             await uow.commit()
         return started
 
-    async def _check_room_and_step_up(self, command: StartEnrollmentCommand, now: datetime) -> None:
-        async with self._unit_of_work() as uow:
-            active = await uow.enrollments.active_for_user(command.user_id)
-            window_start = now - RATE_WINDOW
-            recent = await uow.audit.count_since(
-                command.user_id, AuditAction.ENROLLMENT_STARTED, window_start
-            )
+    async def _room(self, uow: UnitOfWork, user_id: str, now: datetime) -> list[Enrollment]:
+        """The user's active authenticators, when the user may start one more enrollment. Checked
+        before the step-up (so these refusals come first), and again in the transaction that
+        writes, under the user's enrollment lock: two starts at once cannot both pass a limit.
+
+        Raises:
+            EnrollmentRateLimited: ``max_starts_per_hour`` starts in the last hour.
+            TooManyAuthenticators: ``max_active`` active authenticators.
+        """
+        active = await uow.enrollments.active_for_user(user_id)
+        recent = await uow.audit.count_since(
+            user_id, AuditAction.ENROLLMENT_STARTED, now - RATE_WINDOW
+        )
         if recent >= self._settings.max_starts_per_hour:
             raise EnrollmentRateLimited(int(RATE_WINDOW.total_seconds()))
         if len(active) >= self._settings.max_active:
             raise TooManyAuthenticators(
                 f"at most {self._settings.max_active} authenticators; remove one first"
             )
-        if active:
-            await self._step_up.require(
-                command.user_id,
-                command.authentication,
-                has_active_authenticator=True,
-                now=now,
-                context=command.context,
-            )
+        return active

@@ -14,17 +14,17 @@ from application.errors import (
     ConcurrentUpdate,
     NoActiveAuthenticator,
 )
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.clock import Clock
 from application.ports.code_acceptance import CodeAcceptance
 from application.ports.otp_generator import OtpGenerator
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.attempts import AttemptGate
 from application.use_cases.code_acceptance import TransactionalCodeAcceptance
+from application.use_cases.code_forms import checkable_lengths, parse_for_any
 from domain.enrollment import CodeMatch, Enrollment
-from domain.errors import InvalidCodeFormat
-from domain.otp_code import parse_code
+from domain.errors import StepAlreadyUsed
 from domain.recovery_codes import hash_recovery_code
 from domain.secret import TotpSecret
 
@@ -81,7 +81,7 @@ class VerifyCode:
     def __init__(
         self,
         *,
-        unit_of_work: UnitOfWorkFactory,
+        unit_of_work: RecordingUnitsOfWork,
         cipher: SecretCipher,
         generator: OtpGenerator,
         clock: Clock,
@@ -95,11 +95,11 @@ class VerifyCode:
         self._clock = clock
         self._settings = settings
         self._gate = attempts or AttemptGate(unit_of_work)
-        self._acceptance = acceptance or TransactionalCodeAcceptance(unit_of_work, self._gate)
+        self._acceptance = acceptance or TransactionalCodeAcceptance(unit_of_work)
 
     async def __call__(self, command: VerifyCommand) -> Verified:
         now = self._clock.now()
-        digits = _checkable_lengths(command)
+        digits = checkable_lengths(command.user_id, command.code, command.recovery_code)
         reservation = await self._gate.reserve_check(
             command.user_id, now, command.context, digits, partial(self._checked, command)
         )
@@ -113,8 +113,8 @@ class VerifyCode:
             for authenticator, secret in zip(authenticators, secrets, strict=True)
         ]
         for authenticator, match in matches:
-            if match is not None and not match.replayed:
-                with contextlib.suppress(ConcurrentUpdate):  # used meanwhile: a replay
+            if match is not None:
+                with contextlib.suppress(StepAlreadyUsed, ConcurrentUpdate):  # a replay
                     return await self._accept(authenticator, match, command, now)
         replayed = next((a for a, m in matches if m is not None), None)
         raise await self._gate.fail(
@@ -132,7 +132,7 @@ class VerifyCode:
             raise NoActiveAuthenticator("no active authenticator")
         if command.recovery_code is not None:
             return hash_recovery_code(command.user_id, command.recovery_code)
-        return _parse_for_any(command.code or "", authenticators)
+        return parse_for_any(command.code or "", authenticators)
 
     async def _decrypt_all(self, authenticators: list[Enrollment]) -> list[TotpSecret]:
         return list(
@@ -156,47 +156,20 @@ class VerifyCode:
         self, authenticator: Enrollment, match: CodeMatch, command: VerifyCommand, now: datetime
     ) -> Verified:
         authenticator.record_use(match, now, self._settings.max_drift)
-        event = AuditEvent(
-            AuditAction.CODE_VERIFIED, command.user_id, authenticator.id, now, command.context
-        )
-        remaining = await self._acceptance.accept(authenticator, event)
+        remaining = await self._acceptance.accept(authenticator, command.context)
         return Verified(VerifiedWith.AUTHENTICATOR_CODE, authenticator.id, now, remaining)
 
     async def _use_recovery_code(
         self, command: VerifyCommand, code_hash: str, now: datetime
     ) -> Verified:
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(command.context) as uow:
             if await uow.recovery_codes.consume(command.user_id, code_hash, now):
-                await self._gate.succeed(uow, command.user_id)
+                throttle = await uow.throttles.lock(command.user_id)
+                throttle.accept_recovery_code(now)
+                await uow.throttles.save(throttle)
                 remaining, _ = await uow.recovery_codes.remaining(command.user_id)
-                await uow.audit.append(
-                    AuditEvent(
-                        AuditAction.RECOVERY_CODE_USED, command.user_id, None, now, command.context
-                    )
-                )
                 await uow.commit()
                 return Verified(VerifiedWith.RECOVERY_CODE, None, now, remaining)
         raise await self._gate.fail(
             command.user_id, now, command.context, replayed=False, enrollment_id=None
         )
-
-
-def _checkable_lengths(command: VerifyCommand) -> frozenset[int] | None:
-    """The lengths of authenticator codes the request can be checked against: the code's own
-    length; any (None) for a well-formed recovery code; none for a malformed code of either kind."""
-    try:
-        if command.recovery_code is not None:
-            hash_recovery_code(command.user_id, command.recovery_code)
-            return None
-        code = command.code or ""
-        return frozenset({len(parse_code(code, len(code)))})
-    except InvalidCodeFormat:
-        return frozenset()
-
-
-def _parse_for_any(code: str, authenticators: list[Enrollment]) -> str:
-    lengths = sorted({a.policy.digits for a in authenticators})
-    for digits in lengths:
-        with contextlib.suppress(InvalidCodeFormat):
-            return parse_code(code, digits)
-    raise InvalidCodeFormat(f"the code must be {' or '.join(map(str, lengths))} digits 0-9")

@@ -17,9 +17,11 @@ from adapters.sqlalchemy.migrations.runner import upgrade
 from adapters.sqlalchemy.postgres_checks import PostgresCheckReservations
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.errors import ThrottleBusy
+from application.event_records import EventRecords
 from application.ports.audit import AuditAction, RequestContext
 from application.ports.check_reservations import CheckReservations, CheckStart
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.check_reservations import TransactionalCheckReservations
 from domain.enrollment import CodeMatch, Enrollment
 from domain.mfa_method import MfaMethod
@@ -31,6 +33,7 @@ NOW = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
 USER = "alice"
 CONTEXT = RequestContext("request-1", "192.0.2.7", "pytest")
 SIX = frozenset({6})
+RECORDS = EventRecords()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +49,7 @@ class Store:
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "memory":
         memory = MemoryUnitOfWorkFactory()
-        yield Store(memory, TransactionalCheckReservations(memory))
+        yield Store(memory, TransactionalCheckReservations(RecordingUnitsOfWork(memory, RECORDS)))
         return
     if request.param == "sqlite":
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'contract.sqlite3'}")
@@ -58,9 +61,9 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     try:
         factory = SqlUnitOfWorkFactory(engine)
         reservations: CheckReservations = (
-            PostgresCheckReservations(engine)
+            PostgresCheckReservations(engine, RECORDS)
             if request.param == "postgres-one-statement"
-            else TransactionalCheckReservations(factory)
+            else TransactionalCheckReservations(RecordingUnitsOfWork(factory, RECORDS))
         )
         yield Store(factory, reservations)
     finally:

@@ -18,10 +18,11 @@ from adapters.sqlalchemy.migrations.runner import upgrade
 from adapters.sqlalchemy.postgres_checks import PostgresCodeAcceptance
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.errors import ConcurrentUpdate
-from application.ports.audit import AuditAction, AuditEvent, RequestContext
+from application.event_records import EventRecords
+from application.ports.audit import AuditAction, RequestContext
 from application.ports.code_acceptance import CodeAcceptance
 from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.attempts import AttemptGate
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.code_acceptance import TransactionalCodeAcceptance
 from domain.enrollment import CodeMatch, Enrollment
 from domain.mfa_method import MfaMethod
@@ -31,6 +32,7 @@ from tests.conftest import truncate_all
 NOW = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
 USER = "alice"
 CONTEXT = RequestContext("request-1", "192.0.2.7", "pytest")
+RECORDS = EventRecords()
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,7 @@ class Store:
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     if request.param == "memory":
         memory = MemoryUnitOfWorkFactory()
-        yield Store(memory, TransactionalCodeAcceptance(memory, AttemptGate(memory)))
+        yield Store(memory, TransactionalCodeAcceptance(RecordingUnitsOfWork(memory, RECORDS)))
         return
     if request.param == "sqlite":
         engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'contract.sqlite3'}")
@@ -55,9 +57,9 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     try:
         factory = SqlUnitOfWorkFactory(engine)
         acceptance: CodeAcceptance = (
-            PostgresCodeAcceptance(engine)
+            PostgresCodeAcceptance(engine, RECORDS)
             if request.param == "postgres-one-statement"
-            else TransactionalCodeAcceptance(factory, AttemptGate(factory))
+            else TransactionalCodeAcceptance(RecordingUnitsOfWork(factory, RECORDS))
         )
         yield Store(factory, acceptance)
     finally:
@@ -89,6 +91,7 @@ async def _active(store: Store) -> Enrollment:
     async with store.unit_of_work() as uow:
         assert await uow.recovery_codes.consume(USER, "a" * 64, NOW)
         await uow.commit()
+    enrollment.collect_events()  # stored as it was set up, unrecorded: as if loaded afresh
     return enrollment
 
 
@@ -96,12 +99,6 @@ def _used(enrollment: Enrollment, step: int, offset: int = 1) -> Enrollment:
     later = NOW + timedelta(minutes=1)
     enrollment.record_use(CodeMatch(step=step, offset=offset, replayed=False), later, 2)
     return enrollment
-
-
-def _event(enrollment: Enrollment) -> AuditEvent:
-    return AuditEvent(
-        AuditAction.CODE_VERIFIED, USER, enrollment.id, NOW + timedelta(minutes=1), CONTEXT
-    )
 
 
 async def _state(store: Store, enrollment: Enrollment) -> tuple[Enrollment, int, int]:
@@ -120,7 +117,7 @@ async def test_an_accepted_code_uses_up_its_step_resets_the_count_and_is_audited
     enrollment = await _active(store)
     version = enrollment.version
 
-    remaining = await store.acceptance.accept(_used(enrollment, 102), _event(enrollment))
+    remaining = await store.acceptance.accept(_used(enrollment, 102), CONTEXT)
 
     assert remaining == 2
     assert enrollment.version == version + 1
@@ -133,7 +130,7 @@ async def test_an_accepted_code_uses_up_its_step_resets_the_count_and_is_audited
 async def test_a_step_used_meanwhile_is_refused_and_nothing_is_written(store: Store) -> None:
     enrollment = await _active(store)
     read_by_another_check = copy.deepcopy(enrollment)
-    await store.acceptance.accept(_used(enrollment, 102), _event(enrollment))
+    await store.acceptance.accept(_used(enrollment, 102), CONTEXT)
     async with store.unit_of_work() as uow:  # a check of USER in flight again
         throttle = await uow.throttles.lock(USER)
         throttle.reserve(NOW)
@@ -141,9 +138,7 @@ async def test_a_step_used_meanwhile_is_refused_and_nothing_is_written(store: St
         await uow.commit()
 
     with pytest.raises(ConcurrentUpdate):
-        await store.acceptance.accept(
-            _used(read_by_another_check, 101), _event(read_by_another_check)
-        )
+        await store.acceptance.accept(_used(read_by_another_check, 101), CONTEXT)
 
     stored, failures, verified = await _state(store, enrollment)
     assert (stored.last_used_step, stored.version) == (102, enrollment.version)
@@ -160,7 +155,7 @@ async def test_a_removed_authenticator_accepts_nothing(store: Store) -> None:
         await uow.commit()
 
     with pytest.raises(ConcurrentUpdate):
-        await store.acceptance.accept(_used(enrollment, 102), _event(enrollment))
+        await store.acceptance.accept(_used(enrollment, 102), CONTEXT)
 
     _, failures, verified = await _state(store, enrollment)
     assert (failures, verified) == (2, 0)

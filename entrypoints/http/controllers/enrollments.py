@@ -10,7 +10,8 @@ from litestar import Request, post
 from application.ports.idempotency import StoredOutcome
 from application.ports.qr_renderer import QrFormat
 from application.ports.token_verifier import Principal
-from application.use_cases.start_enrollment import StartedEnrollment, StartEnrollmentCommand
+from application.use_cases.start_enrollment import StartEnrollmentCommand
+from application.use_cases.started_enrollment import StartedEnrollment
 from domain.enrollment import EnrollmentStatus
 from domain.mfa_method import MfaMethod
 from domain.policy import supported_apps

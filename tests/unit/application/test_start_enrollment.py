@@ -9,9 +9,11 @@ from adapters.memory.store import MemoryUnitOfWorkFactory
 from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
 from application.errors import DependencyUnavailable
+from application.event_records import EventRecords
 from application.ports.audit import AuditAction, RequestContext
 from application.ports.qr_renderer import QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
+from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.start_enrollment import (
     EnrollmentSettings,
@@ -36,15 +38,16 @@ def _use_case(
 ) -> StartEnrollment:
     cipher = cipher or LocalAesGcmCipher({1: os.urandom(32)})
     clock = FrozenClock(NOW)
+    units = RecordingUnitsOfWork(store, EventRecords())
     verify = VerifyCode(
-        unit_of_work=store,
+        unit_of_work=units,
         cipher=cipher,
         generator=PyotpGenerator(),
         clock=clock,
         settings=VerificationSettings(),
     )
     return StartEnrollment(
-        unit_of_work=store,
+        unit_of_work=units,
         cipher=cipher,
         qr_renderer=renderer or SegnoQrRenderer(),
         clock=clock,

@@ -4,13 +4,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.enrollment import Enrollment, EnrollmentStatus
+from domain.enrollment import CodeMatch, Enrollment, EnrollmentStatus
 from domain.errors import (
     EnrollmentExpired,
     EnrollmentNotPending,
     InvalidDeviceName,
     StepAlreadyUsed,
     UnsupportedMfaMethod,
+)
+from domain.events import (
+    AuthenticatorRenamed,
+    AuthenticatorRevoked,
+    CodeAccepted,
+    EnrollmentConfirmed,
+    EnrollmentStarted,
 )
 from domain.mfa_method import MfaMethod
 from domain.policy import TotpPolicy
@@ -129,3 +136,38 @@ def test_expired_enrollment_cannot_be_confirmed() -> None:
     assert match is not None
     with pytest.raises(EnrollmentExpired):
         enrollment.confirm(match, later)
+
+
+def test_each_change_appends_what_happened_and_hands_it_out_once() -> None:
+    enrollment = _start()
+    enrollment.confirm(CodeMatch(step=10, offset=0, replayed=False), NOW)
+    enrollment.record_use(CodeMatch(step=11, offset=1, replayed=False), NOW, 2)
+    enrollment.rename("tablet", NOW)
+    enrollment.revoke(NOW)
+
+    kinds = [type(event) for event in enrollment.collect_events()]
+
+    assert kinds == [
+        EnrollmentStarted,
+        EnrollmentConfirmed,
+        CodeAccepted,
+        AuthenticatorRenamed,
+        AuthenticatorRevoked,
+    ]
+    assert enrollment.collect_events() == []
+
+
+def test_a_refused_change_appends_nothing() -> None:
+    enrollment = _start()
+    enrollment.collect_events()
+
+    with pytest.raises(EnrollmentNotPending):
+        enrollment.revoke(NOW)
+    enrollment.confirm(CodeMatch(step=10, offset=0, replayed=False), NOW)
+    enrollment.collect_events()
+    with pytest.raises(StepAlreadyUsed):
+        enrollment.record_use(CodeMatch(step=10, offset=0, replayed=False), NOW, 2)
+    with pytest.raises(EnrollmentNotPending):
+        enrollment.cancel(NOW)
+
+    assert enrollment.collect_events() == []

@@ -3,7 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import LockedOut
-from domain.throttle import AttemptThrottle
+from domain.events import CheckBlocked, CodeRefused, LockoutStarted
+from domain.throttle import MAX_CONSECUTIVE_FAILURES, AttemptThrottle
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 
@@ -57,7 +58,7 @@ def test_success_resets_count_and_back_off() -> None:
 def test_released_attempt_is_not_counted() -> None:  # V7
     throttle = AttemptThrottle(user_id="alice")
     throttle.reserve(NOW)
-    throttle.release()
+    throttle.release(NOW)
     assert throttle.attempts_left == 5
 
 
@@ -66,3 +67,14 @@ def test_huge_back_off_history_does_not_overflow() -> None:
     throttle.reserve(NOW)
     assert throttle.fail(NOW)
     assert throttle.locked_until == NOW + timedelta(hours=1)
+
+
+def test_failures_a_block_and_a_refused_check_are_appended_as_they_happen() -> None:
+    throttle = AttemptThrottle(user_id="alice")
+    _fail(throttle, MAX_CONSECUTIVE_FAILURES)
+    with pytest.raises(LockedOut):
+        throttle.reserve(NOW)
+
+    kinds = [type(event) for event in throttle.collect_events()]
+
+    assert kinds == [CodeRefused] * MAX_CONSECUTIVE_FAILURES + [LockoutStarted, CheckBlocked]

@@ -1,0 +1,45 @@
+"""What every change a helpdesk agent makes to a customer's factors begins with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from application.agent import AdminNote, Agent, AgentCheck, check_user_id
+from application.event_records import Acting
+from application.ports.audit import RequestContext
+from application.ports.clock import Clock
+from application.recording_unit_of_work import RecordingUnitOfWork, RecordingUnitsOfWork
+from application.use_cases.show_user_factors import require_known
+
+
+class AdminChange:
+    """A use case in which an agent changes a customer's factors: its unit of work records every
+    event with the agent as actor and their reason and ticket."""
+
+    def __init__(
+        self, *, unit_of_work: RecordingUnitsOfWork, clock: Clock, check: AgentCheck
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._clock = clock
+        self._check = check
+
+    @asynccontextmanager
+    async def _acting(
+        self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
+    ) -> AsyncIterator[tuple[RecordingUnitOfWork, datetime]]:
+        """The unit of work and the time of the change, once the agent may make it.
+
+        Raises:
+            InvalidAdminRequest: the user id cannot be stored.
+            StepUpRequired: the agent's token shows no recent second factor.
+            UserNotFound: the service holds nothing of the user.
+        """
+        check_user_id(user_id)
+        now = self._clock.now()
+        self._check.require(agent, now)
+        acting = Acting(context, agent.subject, note.reason, note.ticket)
+        async with self._unit_of_work(acting) as uow:
+            await require_known(uow, user_id)
+            yield uow, now
