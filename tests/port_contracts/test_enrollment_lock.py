@@ -1,24 +1,17 @@
-"""Starts of one user at the same moment cannot together pass the per-user limits: the room check
-and the write are one transaction under the user's enrollment lock, on every store."""
+"""``EnrollmentRepository.lock_user`` on every store, as StartEnrollment relies on it: starts of one
+user at the same moment cannot together pass the per-user limits, since the room check and the
+write are one transaction under the user's enrollment lock."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.memory.clock import FrozenClock
-from adapters.memory.store import MemoryUnitOfWorkFactory
 from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations.runner import upgrade
-from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.errors import EnrollmentRateLimited
 from application.event_records import EventRecords
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
@@ -35,7 +28,6 @@ from application.use_cases.start_enrollment import (
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from domain.policy import TotpPolicy
 from domain.secret import TotpSecret
-from tests.conftest import truncate_all
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 CONTEXT = RequestContext("request-1", "192.0.2.7", "pytest")
@@ -50,24 +42,6 @@ class YieldingCipher(LocalAesGcmCipher):
     async def encrypt(self, secret: TotpSecret, owner: SecretOwner) -> str:
         await asyncio.sleep(0)
         return await super().encrypt(secret, owner)
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    if request.param == "memory":
-        yield MemoryUnitOfWorkFactory()
-        return
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'room.sqlite3'}")
-        await upgrade(engine)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        await truncate_all(url)
-        engine = create_engine(url)
-    try:
-        yield SqlUnitOfWorkFactory(engine)
-    finally:
-        await engine.dispose()
 
 
 def _start_enrollment(store: UnitOfWorkFactory) -> StartEnrollment:
@@ -100,7 +74,8 @@ async def _starts_in_the_last_hour(store: UnitOfWorkFactory) -> int:
         )
 
 
-async def test_starts_at_once_never_pass_the_hourly_limit(store: UnitOfWorkFactory) -> None:
+async def test_starts_at_once_never_pass_the_hourly_limit(unit_of_work: UnitOfWorkFactory) -> None:
+    store = unit_of_work
     async with store() as uow:
         for minutes in range(MAX_STARTS - 1):
             started_at = NOW - timedelta(minutes=50 - minutes)
