@@ -14,6 +14,9 @@ from adapters.sqlalchemy.tables import idempotency_keys as keys
 from adapters.sqlalchemy.transaction import Transaction
 from application.ports.idempotency import IdempotencyRecord, StoredOutcome
 
+KEPT_ANSWER_STATUS = 200
+"""What ``status_code`` holds for replicas of the previous release: every kept answer was a 200."""
+
 
 class SqlIdempotencyStore:
     """Implements IdempotencyStore; ``reserve`` is an INSERT that does nothing when the key exists,
@@ -46,6 +49,7 @@ class SqlIdempotencyStore:
                     .where(this_key)
                     .values(
                         fingerprint=fingerprint,
+                        status_code=None,
                         body=None,
                         resource_id=None,
                         expires_at=lease_until,
@@ -62,6 +66,7 @@ class SqlIdempotencyStore:
                 sa.update(keys)
                 .where(keys.c.user_id == user_id, keys.c.key == key)
                 .values(
+                    status_code=KEPT_ANSWER_STATUS,
                     body=outcome.body,
                     resource_id=outcome.resource_id,
                     expires_at=expires_at,

@@ -150,6 +150,9 @@ idempotency_keys = sa.Table(
     sa.Column("user_id", sa.String(255), primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("fingerprint", sa.String(64), nullable=False),
+    # Written, never read: replicas of the previous release read it during a rolling update
+    # (NULL while the first request runs, 200 once its answer is kept). Drop it one release later.
+    sa.Column("status_code", sa.SmallInteger(), nullable=True),
     sa.Column("body", sa.Text(), nullable=True),  # None while the first request runs
     sa.Column("resource_id", sa.String(64), nullable=True),
     sa.Column("expires_at", UtcDateTime(), nullable=False),
