@@ -19,6 +19,8 @@ import numpy.typing as npt
 from segno import consts
 from segno import encoder as segno_encoder
 
+from adapters.segno.codewords import final_message
+
 encoder: Any = segno_encoder
 """segno's encoding steps: untyped functions, outside its documented API, pinned by the lock file and
 proven equal to ``segno.make_qr`` by tests/unit/adapters/test_qr_symbol.py."""
@@ -156,7 +158,8 @@ def _n4(dark: int, size: int) -> int:
 
 
 def _final_message(text: str) -> tuple[int, Modules]:
-    """segno's ``encoder._encode`` up to the final codeword sequence, for one QR segment list."""
+    """segno's ``encoder._encode`` up to the data bit stream; the final message from it by
+    :mod:`adapters.segno.codewords`."""
     segments = encoder.prepare_data(text, None, None)
     version = encoder.find_version(segments, ERROR_LEVEL, eci=False, micro=False)
     buffer = encoder.Buffer()
@@ -166,8 +169,7 @@ def _final_message(text: str) -> tuple[int, Modules]:
     encoder.write_terminator(buffer, capacity, None, len(buffer))
     encoder.write_padding_bits(buffer, version, len(buffer))
     encoder.write_pad_codewords(buffer, version, capacity, len(buffer))
-    message = encoder.make_final_message(version, ERROR_LEVEL, buffer)
-    return version, np.frombuffer(bytes(message.getbits()), dtype=np.uint8)
+    return version, final_message(version, ERROR_LEVEL, buffer.getbits())
 
 
 @lru_cache(maxsize=40)
