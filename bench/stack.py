@@ -425,6 +425,10 @@ class Service:
         return self.process.pid
 
 
+READY_WITHIN_S: Final = 180
+"""On a machine kept busy by others, uvicorn's workers can take a minute to import and start."""
+
+
 @contextmanager
 def running_service(config: ServiceConfig, *, workers: int, log: Path) -> Iterator[Service]:
     """``mfa-service serve --host 127.0.0.1 --port P --workers N`` until the block ends; waits until
@@ -445,7 +449,7 @@ def running_service(config: ServiceConfig, *, workers: int, log: Path) -> Iterat
     process = start_process(command, log=log, env=config.environment(), cwd=config.checkout)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_WITHIN_S
         while True:
             if process.poll() is not None:
                 raise StackError(f"the service exited:\n{tail(log)}")
