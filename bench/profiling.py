@@ -87,6 +87,8 @@ class ProfileSummary:
     """Functions with the largest share of samples as the innermost frame."""
     top_inclusive: list[tuple[str, float]]
     """The project's functions with the largest share of samples on the stack (callees included)."""
+    starting: int = 0
+    """Samples left out: a worker importing modules (one uvicorn started anew, not serving)."""
 
 
 def _frames(stack: str) -> list[str]:
@@ -132,7 +134,9 @@ def parse_collapsed(lines: Iterable[str]) -> list[tuple[list[str], int]]:
 
 
 def summarise(collapsed: Path, top: int = 15) -> ProfileSummary:
-    stacks = parse_collapsed(collapsed.read_text(errors="replace").splitlines())
+    parsed = parse_collapsed(collapsed.read_text(errors="replace").splitlines())
+    stacks = [(frames, count) for frames, count in parsed if not _importing(frames)]
+    starting = sum(count for _, count in parsed) - sum(count for _, count in stacks)
     total = sum(count for _, count in stacks) or 1
     categories: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
@@ -150,4 +154,11 @@ def summarise(collapsed: Path, top: int = 15) -> ProfileSummary:
         categories=[(name, count / total) for name, count in categories.most_common()],
         top_self=[(name, count / total) for name, count in self_time.most_common(top)],
         top_inclusive=[(name, count / total) for name, count in inclusive.most_common(top)],
+        starting=starting,
     )
+
+
+def _importing(frames: list[str]) -> bool:
+    """A stack of a module import: on a machine others keep busy, uvicorn replaces a worker that
+    misses its health check, and the new one's imports are no request's cost."""
+    return any("<frozen importlib._bootstrap>" in frame for frame in frames)

@@ -287,7 +287,12 @@ def markdown(report: BenchReport) -> str:
             out += [TABLE_HEADER, *(_row(run) for run in profiled), ""]
         for name, summary in report.profiles.items():
             out += [
-                f"### {name} ({summary.samples:,} samples)",
+                f"### {name} ({summary.samples:,} samples"
+                + (
+                    f"; {summary.starting:,} of a restarted worker's imports left out)"
+                    if summary.starting
+                    else ")"
+                ),
                 "",
                 "| part | share |",
                 "|---|--:|",
@@ -382,6 +387,7 @@ def load(path: Path) -> BenchReport:
                 categories=[tuple(pair) for pair in summary["categories"]],
                 top_self=[tuple(pair) for pair in summary["top_self"]],
                 top_inclusive=[tuple(pair) for pair in summary["top_inclusive"]],
+                starting=summary.get("starting", 0),
             )
             for name, summary in document["profiles"].items()
         },
