@@ -24,7 +24,7 @@ class DatabaseLimits:
     pool_size: int = 10
     max_overflow: int = 5
     pool_timeout_seconds: float = 2.0
-    connect_timeout_seconds: float = 1.5
+    connect_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 2000
     lock_timeout_ms: int = 1000
 
