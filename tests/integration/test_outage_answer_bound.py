@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -121,6 +122,14 @@ def _judge(answers: list[Answer]) -> None:
     )
 
 
+def _stall(proxy: DelayProxy) -> None:
+    """Nothing comes back through ``proxy`` for FAULT_SECONDS; then its connections are reset."""
+    proxy.delay = STALL_SECONDS
+    time.sleep(FAULT_SECONDS)
+    proxy.delay = 0.0
+    proxy.drop_connections()
+
+
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[tuple[PrivateCluster, DelayProxy]]:
     """A Postgres of this module's own (the test restarts it), behind a proxy that can stall."""
@@ -182,13 +191,7 @@ async def test_stalled_postgres_answers_503_within_the_bound(
     customers, _ = load
     _, proxy = postgres
 
-    def stall() -> None:
-        proxy.delay = STALL_SECONDS
-        time.sleep(FAULT_SECONDS)
-        proxy.delay = 0.0
-        proxy.drop_connections()
-
-    _judge(await customers.during(stall))
+    _judge(await customers.during(partial(_stall, proxy)))
 
 
 async def test_sealed_vault_answers_503_within_the_bound(
@@ -211,10 +214,4 @@ async def test_stalled_vault_answers_503_within_the_bound(
 ) -> None:
     customers, proxy = load
 
-    def stall() -> None:
-        proxy.delay = STALL_SECONDS
-        time.sleep(FAULT_SECONDS)
-        proxy.delay = 0.0
-        proxy.drop_connections()
-
-    _judge(await customers.during(stall))
+    _judge(await customers.during(partial(_stall, proxy)))
