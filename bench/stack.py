@@ -246,7 +246,7 @@ def vault_dev_server(workdir: Path) -> Iterator[Vault]:
     )
     addr = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 120  # a hang guard, as below
         version = ""
         while True:
             if process.poll() is not None:
@@ -295,7 +295,7 @@ def vault_setup(vault: Vault, service_env: Mapping[str, str], log: Path) -> str:
         env={**service_env, "MFA_VAULT_TOKEN": vault.root_token},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a hang guard: on a busy 2-core machine the CLI's imports alone took 29 s
         check=False,
     )
     with log.open("a") as output:

@@ -29,6 +29,16 @@ DRAIN_SECONDS: Final = 3.0
 """Above FALL health-check intervals, so HAProxy sees readiness 503 before the listener closes."""
 READY_CEILING_SECONDS: Final = 180.0
 
+SEND_AGAIN_ONLY_IF_HARMLESS: Final = (
+    "http-request disable-l7-retry unless METH_GET || { req.hdr(idempotency-key) -m found }"
+)
+"""A request that never reached a replica (``conn-failure``) is sent to another at once. One a
+replica received and then died on (``empty-response``: ``kill -9``, a crash) is sent again only
+when that cannot do anything twice: a read (GET, HEAD), or a POST with an ``Idempotency-Key``
+(the retry gets the first answer, or 409). Any other is answered 502 with Retry-After: it may have
+been carried out (a code accepted, an authenticator removed), and sending it again would answer
+the customer about the repeat (a replayed code, 404) and count a failure they did not make."""
+
 _LB_ERROR = """HTTP/1.1 {status} {reason}\r
 Content-Type: application/problem+json\r
 Cache-Control: no-store\r
@@ -133,6 +143,7 @@ defaults
     retries 3
     option redispatch 1
     retry-on conn-failure empty-response
+    option http-buffer-request
 {chr(10).join(errors)}
 
 frontend soak
@@ -144,6 +155,7 @@ backend mfa
     balance roundrobin
     option httpchk GET /health/ready
     http-check expect status 200
+    {SEND_AGAIN_ONLY_IF_HARMLESS}
 {servers}
 """
     )

@@ -15,15 +15,20 @@ from typing import Any, Final
 import asyncpg
 import httpx
 
+from adapters.sqlalchemy.engine import DatabaseLimits
 from bench.stack import Vault, tool_beside_python
 from soak.faults import Window
 from soak.idp import IdentityProvider
 from soak.load import Event, Recorder
 from soak.users import LOCKOUT_AFTER, MAX_ACTIVE, PERIOD, Customer, Verdict, code_at, step_now
 
-UNAVAILABLE_BOUND_SECONDS: Final = 10.0
-"""The README promises a 503 "within about 2 s"; on a loaded 2-core machine shared with other work
-the soak allows 10 (a ceiling, not a measure: the report gives the slowest)."""
+LOADED_MACHINE_MARGIN_SECONDS: Final = 3.0
+UNAVAILABLE_BOUND_SECONDS: Final = (
+    DatabaseLimits().longest_wait_seconds + LOADED_MACHINE_MARGIN_SECONDS
+)
+"""The bound the README promises for a 503 (a wait for a connection, then for a statement; Vault's
+deadline is shorter), plus a margin for this machine: replicas, HAProxy, Postgres, Vault and the
+load share 2 cores with other work. A ceiling, not a measure: the report gives the slowest."""
 OUTBOX_CEILING_SECONDS: Final = 120.0
 _CODE = re.compile(r"\b\d{6}\b")
 
@@ -70,35 +75,50 @@ def _answers(findings: Findings, events: list[Event], windows: list[Window]) -> 
         + (f" ({_sample(wrong_outside)})" if wrong_outside else ""),
     )
     inside = [e for e in events if (w := _window_of(e, windows)) and w.name != "rolling restart"]
-    lost_in_crash = [
+    cut = [e for e in inside if _cut(e)]
+    cut_by_crash = [
         e
-        for e in inside
-        if e.status is None and (w := _window_of(e, windows)) and w.name.startswith("kill -9")
+        for e in cut
+        if e.method != "GET" and (w := _window_of(e, windows)) and w.name.startswith("kill -9")
     ]
     wrong_inside = [
-        e
-        for e in inside
-        if e not in lost_in_crash
-        and (
-            e.verdict is Verdict.UNEXPECTED or (e.verdict is Verdict.BALANCER and e.status is None)
-        )
+        e for e in inside if e.verdict is Verdict.UNEXPECTED or (e in cut and e not in cut_by_crash)
     ]
     unavailable = [e for e in inside if e.verdict is not Verdict.OK and e.status is not None]
     slowest = max((e.latency for e in unavailable), default=0.0)
     findings.add(
-        "inside the fault windows: only expected answers or 503/502 with Retry-After, "
-        f"each within {UNAVAILABLE_BOUND_SECONDS:.0f} s (a crash may also cut an answer in flight)",
+        "inside the fault windows: only expected answers or 503 with Retry-After, each within "
+        f"{UNAVAILABLE_BOUND_SECONDS:.0f} s; a change (not a read) cut by a crash is answered 502 "
+        "with Retry-After or its kept-alive connection closed",
         not wrong_inside and slowest <= UNAVAILABLE_BOUND_SECONDS,
         f"{len(inside)} answers: {len(unavailable)} with Retry-After "
         f"({Counter(f'{e.status} from {e.replica}' for e in unavailable).most_common(4)}), "
-        f"slowest {slowest:.2f} s; {len(lost_in_crash)} cut by kill -9 (the customer then "
-        f"found out what happened); {len(wrong_inside)} other"
-        + (f" ({_sample(wrong_inside)})" if wrong_inside else ""),
+        f"slowest {slowest:.2f} s; {len(cut_by_crash)} changes cut by kill -9 "
+        f"({Counter(_cut_as(e) for e in cut_by_crash).most_common(2)}; the customer then found "
+        f"out what happened), reads cut: {sum(e.method == 'GET' for e in cut)}; "
+        f"{len(wrong_inside)} other" + (f" ({_sample(wrong_inside)})" if wrong_inside else ""),
     )
+    findings.numbers["slowest 503 by window"] = {
+        w.key: max(
+            (e.latency for e in unavailable if w.holds(e.at, e.latency) and e.status == 503),
+            default=None,
+        )
+        for w in windows
+    }
     by_window = {
         w.key: Counter(str(e.verdict) for e in events if w.holds(e.at, e.latency)) for w in windows
     }
     findings.numbers["verdicts by window"] = by_window
+
+
+def _cut(event: Event) -> bool:
+    """The answer was lost: HAProxy's 502 (the replica died after the request reached it), or
+    the connection closed without an answer (the same on a kept-alive connection)."""
+    return event.status is None or (event.status == 502 and event.replica == "haproxy")
+
+
+def _cut_as(event: Event) -> str:
+    return "502 from haproxy" if event.status == 502 else f"closed ({event.detail})"
 
 
 def _sample(events: list[Event]) -> str:

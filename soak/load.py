@@ -44,6 +44,7 @@ class Event:
     """Seconds since the soak's start."""
     subject: str
     operation: str
+    method: str
     status: int | None
     latency: float
     replica: str
@@ -115,6 +116,7 @@ class Session:
                 at=started - self.recorder.started,
                 subject=customer.subject,
                 operation=operation,
+                method=method,
                 status=status,
                 latency=time.time() - started,
                 replica=headers.get("x-soak-replica", "-"),
@@ -216,6 +218,7 @@ class Session:
                 time.time() - self.recorder.started,
                 customer.subject,
                 operation,
+                "POST",
                 200,
                 0.0,
                 "-",
@@ -276,6 +279,7 @@ class Session:
                     time.time() - self.recorder.started,
                     customer.subject,
                     "list",
+                    "GET",
                     status,
                     0.0,
                     "-",

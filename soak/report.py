@@ -108,12 +108,14 @@ def write_report(
         "## Faults",
         "",
         "| fault | from s | to s | answers: verdicts (window + "
-        f"{SETTLE_SECONDS:.0f} s to settle) |",
-        "|---|--:|--:|---|",
+        f"{SETTLE_SECONDS:.0f} s to settle) | slowest 503 |",
+        "|---|--:|--:|---|--:|",
     ]
     by_window = findings.numbers.get("verdicts by window", {})
+    slowest = findings.numbers.get("slowest 503 by window", {})
     lines += [
-        f"| {w.name} | {w.start:.1f} | {w.end:.1f} | {dict(by_window.get(w.key, {}))} |"
+        f"| {w.name} | {w.start:.1f} | {w.end:.1f} | {dict(by_window.get(w.key, {}))} "
+        f"| {_seconds(slowest.get(w.key))} |"
         for w in windows
     ]
     operations = Counter(e.operation for e in events)
@@ -142,3 +144,7 @@ def write_report(
     report = out / "report.md"
     report.write_text("\n".join(lines))
     return report
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f} s"

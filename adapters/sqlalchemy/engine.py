@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 @dataclass(frozen=True, slots=True)
 class DatabaseLimits:
-    """Bounds that keep a slow or saturated database from holding requests for long."""
+    """Bounds that keep a slow, stalled or saturated database from holding requests for long.
+
+    Each wait has its bound: a pooled connection (``pool_timeout_seconds``), a new connection
+    (``connect_timeout_seconds``), a statement (``statement_seconds``). A refused or closed
+    connection fails at once; a request whose database does not answer fails within
+    ``longest_wait_seconds``."""
 
     pool_size: int = 10
     max_overflow: int = 5
@@ -22,6 +27,21 @@ class DatabaseLimits:
     connect_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 2000
     lock_timeout_ms: int = 1000
+
+    @property
+    def statement_seconds(self) -> float:
+        """One statement's bound, its answer included: the server's ``statement_timeout`` ends a
+        slow statement, the client's own timeout (the same) a silent connection (a stall, a
+        server gone without closing it)."""
+        return self.statement_timeout_ms / 1000
+
+    @property
+    def longest_wait_seconds(self) -> float:
+        """The most one database step waits before it fails: for a connection (from the pool, or
+        a new one), then for its statement. A connection found closed fails at once and is
+        replaced by a new one (``Transaction``), which is the connection waited for."""
+        connection = max(self.pool_timeout_seconds, self.connect_timeout_seconds)
+        return connection + self.statement_seconds
 
 
 def create_engine(url: str, limits: DatabaseLimits | None = None) -> AsyncEngine:
@@ -79,7 +99,7 @@ def _postgres_engine(url: str, limits: DatabaseLimits) -> AsyncEngine:
         pool_recycle=1800,
         connect_args={
             "timeout": limits.connect_timeout_seconds,
-            "command_timeout": limits.statement_timeout_ms / 1000 + 1,
+            "command_timeout": limits.statement_seconds,
             "server_settings": {
                 "statement_timeout": str(limits.statement_timeout_ms),
                 "lock_timeout": str(limits.lock_timeout_ms),

@@ -69,7 +69,10 @@ async def fetch(engine: AsyncEngine, statement: str, *arguments: Any) -> list[as
                 ) from None
             except asyncpg.DataError as error:
                 raise StoreRefusedValue(f"the database refused a value ({_name(error)})") from None
-            except (asyncpg.PostgresError, TimeoutError, OSError) as error:
+            except (TimeoutError, OSError) as error:
+                await connection.invalidate()  # silent: the next statement would wait as long
+                raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
+            except asyncpg.PostgresError as error:
                 raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
             return rows
         finally:

@@ -27,12 +27,18 @@ class Transaction:
     (``pool_pre_ping`` costs three round trips on asyncpg: BEGIN, an empty query, ROLLBACK), the
     first statement runs once more on a new connection when it finds its connection gone: nothing
     had happened in the transaction yet, so nothing is done twice. Later statements are not retried.
+
+    A connection that stopped answering (a statement past its timeout, a broken connection) is
+    discarded on :meth:`close` instead of being rolled back: a rollback would wait for the same
+    silence once more before the request could answer 503, and the server rolls back an
+    open transaction whose connection is gone.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
         self._first_statement = True
+        self._silent = False
 
     @property
     def dialect_name(self) -> str:
@@ -44,6 +50,13 @@ class Transaction:
 
     async def execute(self, statement: Executable, parameters: Parameters | None = None) -> Rows:
         """Runs ``statement``; database errors come through as SQLAlchemy raised them."""
+        try:
+            return await self._execute(statement, parameters)
+        except BaseException as error:
+            self._silent = self._silent or stopped_answering(error)
+            raise
+
+    async def _execute(self, statement: Executable, parameters: Parameters | None) -> Rows:
         connection = self._open_connection()
         if not self._first_statement:
             return await connection.execute(statement, parameters)
@@ -61,7 +74,11 @@ class Transaction:
 
     async def commit(self) -> None:
         with translated_errors():
-            await self._open_connection().commit()
+            try:
+                await self._open_connection().commit()
+            except BaseException as error:
+                self._silent = self._silent or stopped_answering(error)
+                raise
 
     async def close(self) -> None:
         """Rolls back what was not committed and gives the connection back to the pool."""
@@ -70,7 +87,10 @@ class Transaction:
         connection, self._connection = self._connection, None
         with translated_errors():
             try:
-                await connection.rollback()
+                if self._silent:
+                    await connection.invalidate()
+                else:
+                    await connection.rollback()
             finally:
                 await connection.close()
 
@@ -87,3 +107,12 @@ class Transaction:
         if self._connection is None:
             raise RuntimeError("the transaction is not open")
         return self._connection
+
+
+def stopped_answering(error: BaseException) -> bool:
+    """Whether ``error`` says the connection may not answer again: the client's own timeout
+    (asyncpg raises it as is) or a broken connection. A refusal the database sent (a constraint,
+    a cancelled statement, a lock timeout) leaves the connection usable."""
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated
+    return isinstance(error, (TimeoutError, OSError))
