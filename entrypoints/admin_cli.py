@@ -30,7 +30,7 @@ from entrypoints.http.admin_schemas import (
     UserFactorsResponse,
 )
 from entrypoints.http.controllers.admin_audit import audit_event_response
-from entrypoints.http.controllers.authenticators import metadata
+from entrypoints.http.mfa_secret_answers import metadata
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings, SettingsError
 

@@ -112,7 +112,7 @@ from application.use_cases.start_enrollment import EnrollmentSettings, StartEnro
 from application.use_cases.verify_code import VerificationSettings, VerifyCode
 from entrypoints.admin_services import AdminServices
 from entrypoints.http.app import HttpOptions, build_http_app
-from entrypoints.http.services import STATE_KEY, Services
+from entrypoints.http.services import Services, keep_services
 from entrypoints.settings import (
     MIN_PSEUDONYM_KEY_BYTES,
     CipherKind,
@@ -512,7 +512,6 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             admin=AdminServices.build(
                 unit_of_work, clock, RecentSecondFactor(step_up), pseudonym_key(settings)
             ),
-            admin_scope=settings.admin_scope,
         )
 
 
@@ -529,11 +528,12 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             except Exception as error:
                 log_startup_failure(error, settings.log_level)
                 raise
-            app.state[STATE_KEY] = services
+            keep_services(app.state, services)
             yield
 
     return build_http_app(
         HttpOptions(
+            admin_scope=settings.admin_scope,
             max_body_bytes=settings.max_body_bytes,
             cors_origins=settings.cors_origins,
             tracer_provider=(overrides or Overrides()).tracer_provider,

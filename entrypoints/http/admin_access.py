@@ -13,10 +13,12 @@ from application.agent import Agent
 from application.errors import InsufficientScope
 from application.ports.token_verifier import Principal
 from application.step_up import Authentication
-from entrypoints.http.services import services_of
 
 ADMIN_TOKEN: list[dict[str, list[str]]] = [{"AdminBearerToken": []}]
 """``security=`` of the admin routes."""
+
+ADMIN_SCOPE_OPT = "admin_scope"
+"""The key of the admin router's ``opt`` that holds the scope (``MFA_ADMIN_SCOPE``)."""
 
 UserIdPath = PathParameter(
     min_length=1, max_length=255, description="The customer: their token's subject."
@@ -24,7 +26,7 @@ UserIdPath = PathParameter(
 
 
 async def require_admin_scope(
-    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    connection: ASGIConnection[Any, Any, Any, Any], route_handler: BaseRouteHandler
 ) -> None:
     """Raises InsufficientScope (403) unless the token carries the admin scope. The automatic
     OPTIONS answer (CORS preflight, ``Allow``) carries no token, like every route's, and is let
@@ -32,7 +34,7 @@ async def require_admin_scope(
     if connection.scope.get("method") == "OPTIONS":
         return
     principal = cast("Principal", connection.user)
-    if services_of(connection.app).admin_scope not in principal.scopes:
+    if route_handler.opt[ADMIN_SCOPE_OPT] not in principal.scopes:
         raise InsufficientScope("the token lacks the admin scope")
 
 

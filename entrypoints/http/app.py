@@ -13,32 +13,18 @@ from litestar.openapi.spec import Components, SecurityScheme
 from opentelemetry.trace import TracerProvider
 
 from entrypoints.http.access_log import log_access
-from entrypoints.http.admin_access import ADMIN_TOKEN, require_admin_scope
+from entrypoints.http.admin_access import ADMIN_SCOPE_OPT, ADMIN_TOKEN, require_admin_scope
 from entrypoints.http.allow_header import allow_every_method
 from entrypoints.http.api_viewer import SelfHostedSwaggerUi, schema_router
 from entrypoints.http.authentication import bearer_authentication
 from entrypoints.http.client_disconnect import client_disconnect_middleware
-from entrypoints.http.controllers.admin_audit import export_audit_trail, read_audit_trail
-from entrypoints.http.controllers.admin_users import (
-    erase_user,
-    reset_user_factors,
-    revoke_user_authenticator,
-    show_user_factors,
-    unlock_user,
-)
-from entrypoints.http.controllers.authenticators import (
-    get_authenticator,
-    list_authenticators,
-    remove_authenticator,
-    rename_authenticator,
-)
-from entrypoints.http.controllers.enrollments import start_enrollment
-from entrypoints.http.controllers.health import live, ready
-from entrypoints.http.controllers.recovery_codes import (
-    recovery_code_status,
-    regenerate_recovery_codes,
-)
-from entrypoints.http.controllers.verification import confirm_enrollment, verify_code
+from entrypoints.http.controllers.admin_audit import AdminAuditController
+from entrypoints.http.controllers.admin_users import AdminUserController
+from entrypoints.http.controllers.health import HealthController
+from entrypoints.http.controllers.mfa_secrets import MfaSecretController
+from entrypoints.http.controllers.recovery_codes import RecoveryCodeController
+from entrypoints.http.controllers.verification import VerificationController
+from entrypoints.http.dependencies import IDEMPOTENCY
 from entrypoints.http.load_shedding import concurrency_limit
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
@@ -52,6 +38,8 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 @dataclass(frozen=True, slots=True)
 class HttpOptions:
+    admin_scope: str
+    """The scope a token needs for the /admin routes (``MFA_ADMIN_SCOPE``)."""
     max_body_bytes: int = 4096
     cors_origins: Sequence[str] = ()
     ui_enabled: bool = False
@@ -61,20 +49,13 @@ class HttpOptions:
     """Per worker; past it a request is answered 503 with Retry-After at once (0: no limit)."""
 
 
-def admin_router() -> Router:
-    """The helpdesk's and compliance's routes, under /admin, for tokens with the admin scope."""
+def admin_router(admin_scope: str) -> Router:
+    """The helpdesk's and compliance's routes, under /admin, for tokens with ``admin_scope``."""
     return Router(
         "/admin",
-        route_handlers=[
-            show_user_factors,
-            revoke_user_authenticator,
-            reset_user_factors,
-            unlock_user,
-            erase_user,
-            read_audit_trail,
-            export_audit_trail,
-        ],
+        route_handlers=[AdminUserController, AdminAuditController],
         guards=[require_admin_scope],
+        opt={ADMIN_SCOPE_OPT: admin_scope},
         tags=["Admin"],
         security=ADMIN_TOKEN,
     )
@@ -84,22 +65,16 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
     """The app. ``lifespan`` builds the services (see ``entrypoints.composition``)."""
     return Litestar(
         route_handlers=[
-            start_enrollment,
-            confirm_enrollment,
-            verify_code,
-            regenerate_recovery_codes,
-            recovery_code_status,
-            list_authenticators,
-            get_authenticator,
-            rename_authenticator,
-            remove_authenticator,
-            live,
-            ready,
+            MfaSecretController,
+            RecoveryCodeController,
+            VerificationController,
+            HealthController,
             metrics,
-            admin_router(),
+            admin_router(options.admin_scope),
             *([reference_ui_router()] if options.ui_enabled else []),
         ],
         lifespan=[lifespan],
+        dependencies=IDEMPOTENCY,
         middleware=[
             request_timing_middleware,
             client_disconnect_middleware,

@@ -10,7 +10,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.middleware.base import DefineMiddleware
 
 from application.errors import InvalidToken, MissingToken
-from entrypoints.http.services import services_of
+from entrypoints.http.services import services_in
 from entrypoints.log_context import bind_user
 
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]+=*) *", re.IGNORECASE)
@@ -34,7 +34,7 @@ class BearerAuthentication(AbstractAuthenticationMiddleware):
         if match is None:
             raise InvalidToken("the Authorization header is not a well-formed bearer token")
         token = match.group(1)
-        principal = await services_of(connection.app).token_verifier.verify(token)
+        principal = await services_in(connection.app.state).token_verifier.verify(token)
         bind_user(principal.subject)
         return AuthenticationResult(user=principal, auth=None)
 

@@ -1,4 +1,8 @@
-"""``Idempotency-Key`` on POSTs: a retry with the same key and body gets the first answer."""
+"""``Idempotency-Key`` on POSTs: a retry with the same key and body gets the first answer.
+
+One dependency, ``idempotency``: a handler runs its work through it with a replay policy that says
+what is kept of the answer (never a secret) and how a retry is answered from it.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,25 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
+import msgspec
 from litestar import Request
+from litestar.datastructures import State
 from litestar.params import HeaderParameter
 
-from application.errors import DependencyUnavailable
+from application.errors import AnswerNotRepeatable, DependencyUnavailable
+from application.idempotency import IdempotencyGuard
 from application.ports.idempotency import StoredOutcome
 from application.ports.token_verifier import Principal
 from entrypoints.http.problems import MalformedBody
-from entrypoints.http.services import services_of
+from entrypoints.http.services import services_in
 
 _ACCEPTABLE_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -39,36 +48,85 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
 
 
-async def idempotently(
-    request: Request[Principal, Any, Any],
-    key: str | None,
-    run: Callable[[], Awaitable[T]],
-    keep: Callable[[T], StoredOutcome],
-    replay: Callable[[StoredOutcome], Awaitable[T]],
-) -> T:
-    """``run()``, unless the request carries an Idempotency-Key seen before with the same body, in
-    which case ``replay`` rebuilds the first answer from what ``keep`` stored (never a secret).
+class ReplayPolicy(Protocol[T]):
+    """What an idempotent route keeps of its answer, and how it answers a retry from that."""
 
-    Raises:
-        MalformedBody: the key is not 1 to 255 visible ASCII characters.
-        IdempotencyKeyReused: same key, other body (422).
-        IdempotentRequestInFlight: same key, first request still running (409).
-    """
-    if key is None:
-        return await run()
-    if not _ACCEPTABLE_KEY.fullmatch(key):
-        raise MalformedBody("Idempotency-Key must be 1 to 255 visible ASCII characters")
-    guard = services_of(request.app).idempotency
-    user_id = request.user.subject
-    request_fingerprint = fingerprint(request.method, request.url.path, await request.body())
-    earlier = await guard.begin(user_id, key, request_fingerprint)
-    if earlier is not None:
-        return await replay(earlier)
-    try:
-        result = await run()
-    except BaseException:
-        with contextlib.suppress(DependencyUnavailable):
-            await guard.abandon(user_id, key)
-        raise
-    await guard.finish(user_id, key, keep(result))
-    return result
+    def keep(self, answer: T) -> StoredOutcome: ...
+
+    async def replay(self, earlier: StoredOutcome) -> T: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ShownOnce(Generic[T]):
+    """The answer holds what may be shown once only (recovery codes, a check of a code that counts
+    once): nothing is kept, and a retry gets ``AnswerNotRepeatable`` (409) with ``reason``."""
+
+    reason: str
+
+    def keep(self, answer: T) -> StoredOutcome:
+        return StoredOutcome("")
+
+    async def replay(self, earlier: StoredOutcome) -> T:
+        raise AnswerNotRepeatable(self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBody(Generic[S]):
+    """The JSON answer is kept (after ``hide`` took out what must not be stored) and replayed."""
+
+    kind: type[S]
+    hide: Callable[[S], S] = lambda answer: answer
+
+    def keep(self, answer: S) -> StoredOutcome:
+        return StoredOutcome(msgspec.json.encode(self.hide(answer)).decode())
+
+    async def replay(self, earlier: StoredOutcome) -> S:
+        return msgspec.json.decode(earlier.body, type=self.kind)
+
+
+class Idempotency:
+    """The request's ``Idempotency-Key`` (if any) and the guard that remembers answers per user and
+    key. Injected as the ``idempotency`` dependency."""
+
+    def __init__(
+        self, request: Request[Principal, Any, Any], guard: IdempotencyGuard, key: str | None
+    ) -> None:
+        self._request = request
+        self._guard = guard
+        self._key = key
+
+    async def run(self, work: Callable[[], Awaitable[T]], policy: ReplayPolicy[T]) -> T:
+        """``work()``, unless the request carries a key seen before with the same body, in which
+        case ``policy`` answers from what it kept of the first answer.
+
+        Raises:
+            MalformedBody: the key is not 1 to 255 visible ASCII characters.
+            IdempotencyKeyReused: same key, other body (422).
+            IdempotentRequestInFlight: same key, first request still running (409).
+        """
+        key = self._key
+        if key is None:
+            return await work()
+        if not _ACCEPTABLE_KEY.fullmatch(key):
+            raise MalformedBody("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        request = self._request
+        user_id = request.user.subject
+        request_fingerprint = fingerprint(request.method, request.url.path, await request.body())
+        earlier = await self._guard.begin(user_id, key, request_fingerprint)
+        if earlier is not None:
+            return await policy.replay(earlier)
+        try:
+            answer = await work()
+        except BaseException:
+            with contextlib.suppress(DependencyUnavailable):
+                await self._guard.abandon(user_id, key)
+            raise
+        await self._guard.finish(user_id, key, policy.keep(answer))
+        return answer
+
+
+def provide_idempotency(
+    request: Request[Principal, Any, Any], state: State, idempotency_key: IdempotencyKey = None
+) -> Idempotency:
+    """The ``idempotency`` dependency; it documents the header on the routes that use it."""
+    return Idempotency(request, services_in(state).idempotency, idempotency_key)

@@ -30,13 +30,18 @@ _WHY: dict[int, str] = {
 }
 
 
+ANY_AUTHENTICATED_ROUTE = (401, 403, 500, 503)
+"""What every route that needs an access token can answer."""
+
+
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
-    """``responses=`` for a route handler: each status answered with a problem+json body."""
+    """``responses=`` for a route that needs an access token: ``statuses`` and those of
+    ``ANY_AUTHENTICATED_ROUTE``, each answered with a problem+json body."""
     return {
         status: ResponseSpec(
             data_container=Problem,
             media_type=PROBLEM_JSON,
             description=f"{HTTPStatus(status).phrase}. {_WHY[status]}",
         )
-        for status in statuses
+        for status in sorted({*ANY_AUTHENTICATED_ROUTE, *statuses})
     }

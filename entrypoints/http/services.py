@@ -1,11 +1,12 @@
-"""What the HTTP layer needs from the composition root, kept on the app's state."""
+"""What the HTTP layer needs from the composition root: built once per process in the lifespan and
+kept on the app's state, from where ``entrypoints.http.dependencies`` injects each part."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Litestar
+from litestar.datastructures import State
 
 from application.idempotency import IdempotencyGuard
 from application.ports.readiness import ReadinessProbe
@@ -23,12 +24,12 @@ from application.use_cases.start_enrollment import StartEnrollment
 from application.use_cases.verify_code import VerifyCode
 from entrypoints.admin_services import AdminServices
 
-STATE_KEY = "services"
+_STATE_KEY = "services"
 
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """The use cases and ports the controllers call, built once per process in the lifespan."""
+    """The use cases and ports the controllers call."""
 
     start_enrollment: StartEnrollment
     confirm_enrollment: ConfirmEnrollment
@@ -44,11 +45,17 @@ class Services:
     token_verifier: TokenVerifier
     readiness_probes: tuple[ReadinessProbe, ...]
     admin: AdminServices
-    admin_scope: str
 
 
-def services_of(app: Litestar) -> Services:
-    services: Any = app.state.get(STATE_KEY)
+def keep_services(state: State, services: Services) -> None:
+    """Called by the lifespan once the services are built."""
+    state[_STATE_KEY] = services
+
+
+def services_in(state: State) -> Services:
+    """The services the lifespan built (for dependency providers and the authentication
+    middleware, which Litestar's dependency injection does not reach)."""
+    services: Any = state.get(_STATE_KEY)
     if not isinstance(services, Services):
         raise RuntimeError("the app's services are not built: is the lifespan running?")
     return services
