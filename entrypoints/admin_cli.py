@@ -21,7 +21,7 @@ from application.errors import ApplicationError
 from application.ports.audit import AuditAction, AuditQuery, RequestContext
 from entrypoints.admin_services import AdminServices
 from entrypoints.audit_cursor import decode_cursor, encode_cursor
-from entrypoints.composition import console_admin
+from entrypoints.composition.jobs import console_admin
 from entrypoints.http.admin_schemas import (
     AuditPageResponse,
     LockoutState,

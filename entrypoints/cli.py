@@ -16,9 +16,9 @@ import uvicorn
 from application.use_cases.rewrap_secrets import RewrapSummary
 from entrypoints import graceful_server
 from entrypoints.admin_cli import admin
-from entrypoints.composition import (
+from entrypoints.composition.adapters import development_issuer
+from entrypoints.composition.jobs import (
     check_startup,
-    development_issuer,
     migrate,
     purge_expired,
     rewrap_job,

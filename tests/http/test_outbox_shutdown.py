@@ -9,7 +9,8 @@ from pathlib import Path
 
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.ports.notifications import Notification, NotificationKind
-from entrypoints.composition import Overrides, build_services, database_engine
+from entrypoints.composition import Overrides, build_services
+from entrypoints.composition.adapters import database_engine
 from entrypoints.settings import Settings
 
 CEILING_SECONDS = 60.0

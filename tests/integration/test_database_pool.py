@@ -10,7 +10,7 @@ import pytest
 
 from adapters.sqlalchemy.transaction import Transaction
 from application.errors import DependencyUnavailable
-from entrypoints.composition import database_engine
+from entrypoints.composition.adapters import database_engine
 from entrypoints.settings import Settings
 
 HANG_GUARD_SECONDS = 15

@@ -13,7 +13,7 @@ from adapters.vault.settings import (
     TokenAuth,
     TokenFileAuth,
 )
-from entrypoints.composition import vault_settings
+from entrypoints.composition.adapters import vault_settings
 from entrypoints.settings import Settings
 
 VAULT = {"MFA_CIPHER": "vault", "MFA_VAULT_ADDR": "https://vault.internal:8200"}
