@@ -22,15 +22,11 @@ from application.ports.audit import AuditAction, AuditQuery, RequestContext
 from entrypoints.admin_services import AdminServices
 from entrypoints.audit_cursor import decode_cursor, encode_cursor
 from entrypoints.composition.jobs import console_admin
+from entrypoints.http.admin_answers import audit_event_response, user_factors_response
 from entrypoints.http.admin_schemas import (
     AuditPageResponse,
-    LockoutState,
-    RecoveryCodeState,
     ResetResponse,
-    UserFactorsResponse,
 )
-from entrypoints.http.controllers.admin_audit import audit_event_response
-from entrypoints.http.mfa_secret_answers import metadata
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings, SettingsError
 
@@ -87,17 +83,7 @@ def admin() -> None:
 def list_command(user_id: str) -> None:
     """Show USER_ID's authenticators, lockout state and recovery codes left (JSON)."""
     factors = _run(lambda a: a.show_user_factors(console_agent(), user_id, console_context()))
-    _echo(
-        UserFactorsResponse(
-            user_id=user_id,
-            authenticators=[metadata(enrollment) for enrollment in factors.authenticators],
-            lockout=LockoutState(failures=factors.failures, locked_until=factors.locked_until),
-            recovery_codes=RecoveryCodeState(
-                remaining=factors.recovery_codes_remaining,
-                generated_at=factors.recovery_codes_generated_at,
-            ),
-        )
-    )
+    _echo(user_factors_response(user_id, factors))
 
 
 @admin.command("revoke")

@@ -19,7 +19,8 @@ from application.use_cases.export_audit_trail import ExportAuditTrail
 from application.use_cases.read_audit_trail import MAX_PAGE_SIZE, ReadAuditTrail
 from entrypoints.audit_cursor import MAX_CURSOR_CHARACTERS, decode_cursor, encode_cursor
 from entrypoints.http.admin_access import agent_of
-from entrypoints.http.admin_schemas import AuditEventResponse, AuditPageResponse
+from entrypoints.http.admin_answers import audit_event_response
+from entrypoints.http.admin_schemas import AuditPageResponse
 from entrypoints.http.dependencies import use_case
 from entrypoints.http.openapi_responses import problem_responses
 from entrypoints.http.request_context import request_context
@@ -64,24 +65,6 @@ def _query(
         if moment is not None and moment.tzinfo is None:
             raise InvalidAdminRequest("since and until need a time zone offset (e.g. Z)")
     return AuditQuery(user_id=user_id, action=action, actor=actor, since=since, until=until)
-
-
-def audit_event_response(recorded: RecordedAuditEvent) -> AuditEventResponse:
-    event = recorded.event
-    return AuditEventResponse(
-        id=recorded.id,
-        action=event.action.value,
-        user_id=event.user_id,
-        actor=event.actor or event.user_id,
-        enrollment_id=str(event.enrollment_id) if event.enrollment_id else None,
-        occurred_at=event.occurred_at,
-        request_id=event.context.request_id,
-        client_address=event.context.client_address,
-        user_agent=event.context.user_agent,
-        detail=event.detail,
-        reason=event.reason,
-        ticket=event.ticket,
-    )
 
 
 class AdminAuditController(Controller):

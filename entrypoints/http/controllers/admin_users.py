@@ -16,10 +16,9 @@ from application.use_cases.reset_user_factors import ResetUserFactors
 from application.use_cases.show_user_factors import ShowUserFactors
 from application.use_cases.unlock_user import UnlockUser
 from entrypoints.http.admin_access import UserIdPath, agent_of
+from entrypoints.http.admin_answers import user_factors_response
 from entrypoints.http.admin_schemas import (
     AdminNoteRequest,
-    LockoutState,
-    RecoveryCodeState,
     ResetResponse,
     UnlockResponse,
     UserFactorsResponse,
@@ -27,7 +26,7 @@ from entrypoints.http.admin_schemas import (
 from entrypoints.http.dependencies import use_case
 from entrypoints.http.idempotency import Idempotency, StoredBody
 from entrypoints.http.json_body import StrictJsonBody, require_json_body
-from entrypoints.http.mfa_secret_answers import enrollment_id_from, metadata
+from entrypoints.http.mfa_secret_answers import enrollment_id_from
 from entrypoints.http.openapi_responses import problem_responses
 from entrypoints.http.request_context import request_context
 
@@ -72,15 +71,7 @@ class AdminUserController(Controller):
         show_user_factors: NamedDependency[ShowUserFactors],
     ) -> UserFactorsResponse:
         factors = await show_user_factors(agent_of(request), user_id, request_context(request))
-        return UserFactorsResponse(
-            user_id=user_id,
-            authenticators=[metadata(enrollment) for enrollment in factors.authenticators],
-            lockout=LockoutState(failures=factors.failures, locked_until=factors.locked_until),
-            recovery_codes=RecoveryCodeState(
-                remaining=factors.recovery_codes_remaining,
-                generated_at=factors.recovery_codes_generated_at,
-            ),
-        )
+        return user_factors_response(user_id, factors)
 
     @delete(
         "/authenticators/{enrollment_id:str}",
