@@ -69,11 +69,11 @@ from entrypoints.settings import (
     VaultConfig,
 )
 from tests.conftest import SharedVault
-from tests.contract.harness import KeysByUrl, MintToken
-from tests.contract.http_server import CountingServer
-from tests.contract.leaks import SeenValues, ServiceLogs, service_lines
-from tests.contract.tokens import TokenIssuer, split_token
-from tests.contract.webhook_receiver import WebhookReceiver
+from tests.contract.http.harness import KeysByUrl, MintToken
+from tests.contract.http.http_server import CountingServer
+from tests.contract.http.leaks import SeenValues, ServiceLogs, service_lines
+from tests.contract.http.tokens import TokenIssuer, split_token
+from tests.contract.http.webhook_receiver import WebhookReceiver
 from tests.support.introspection_server import IntrospectionServer
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.processes import cli, running_service
@@ -114,7 +114,7 @@ MARKERS = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("contract", "MFA service HTTP contract suite (tests/contract)")
+    group = parser.getgroup("contract", "MFA service HTTP contract suite (tests/contract/http)")
     group.addoption(
         "--base-url",
         default=None,

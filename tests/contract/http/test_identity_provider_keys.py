@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 
-from tests.contract.api import ENROLLMENTS, assert_invalid_token, assert_problem, bearer
-from tests.contract.harness import Clock, KeysByUrl, MintToken
-from tests.contract.tokens import SigningKey
+from tests.contract.http.api import ENROLLMENTS, assert_invalid_token, assert_problem, bearer
+from tests.contract.http.harness import Clock, KeysByUrl, MintToken
+from tests.contract.http.tokens import SigningKey
 
 COOL_DOWN_SECONDS = 60
 """How long the service waits between two fetches caused by unknown key ids (adapters/jwt)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
     assert_common_headers,
@@ -18,8 +18,8 @@ from tests.contract.api import (
     verify,
     with_code,
 )
-from tests.contract.harness import MintToken
-from tests.contract.totp import Authenticator, settled_now
+from tests.contract.http.harness import MintToken
+from tests.contract.http.totp import Authenticator, settled_now
 
 
 async def test_enroll_confirm_verify_list_rename_and_revoke(

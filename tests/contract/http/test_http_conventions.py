@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
     VERIFY,
@@ -18,7 +18,7 @@ from tests.contract.api import (
     bearer,
     item,
 )
-from tests.contract.harness import MintToken
+from tests.contract.http.harness import MintToken
 
 Request = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
 """Sends one kind of request for a fresh subject's token."""

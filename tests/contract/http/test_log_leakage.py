@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     RECOVERY_CODES,
     activate,
     bearer,
@@ -20,9 +20,9 @@ from tests.contract.api import (
     verify,
     with_code,
 )
-from tests.contract.harness import MintToken
-from tests.contract.leaks import SeenValues, ServiceLogs, service_lines
-from tests.contract.totp import Authenticator, settled_now
+from tests.contract.http.harness import MintToken
+from tests.contract.http.leaks import SeenValues, ServiceLogs, service_lines
+from tests.contract.http.totp import Authenticator, settled_now
 
 
 async def _every_kind_of_sensitive_value(

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.contract.totp import Authenticator
+from tests.contract.http.totp import Authenticator
 
 ENROLLMENTS = "/settings/MfaSecret"
 RECOVERY_CODES = "/settings/MfaSecret/recovery-codes"

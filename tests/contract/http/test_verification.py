@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     VERIFY,
     Active,
     activate,
@@ -23,8 +23,8 @@ from tests.contract.api import (
     item,
     verify,
 )
-from tests.contract.harness import Clock, MintToken
-from tests.contract.totp import settled_now
+from tests.contract.http.harness import Clock, MintToken
+from tests.contract.http.totp import settled_now
 
 
 def _public(problem: dict[str, Any]) -> dict[str, Any]:

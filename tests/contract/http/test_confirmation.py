@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     assert_common_headers,
     assert_problem,
@@ -20,8 +20,8 @@ from tests.contract.api import (
     item,
     verification,
 )
-from tests.contract.harness import Clock, MintToken
-from tests.contract.totp import Authenticator, settled_now
+from tests.contract.http.harness import Clock, MintToken
+from tests.contract.http.totp import Authenticator, settled_now
 
 PENDING_TTL_SECONDS = 600
 """API.md: pending enrollments expire (default 10 minutes)."""

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     activate,
     assert_common_headers,
@@ -29,8 +29,8 @@ from tests.contract.api import (
     enroll,
     with_code,
 )
-from tests.contract.harness import MintToken
-from tests.contract.totp import Authenticator, settled_now
+from tests.contract.http.harness import MintToken
+from tests.contract.http.totp import Authenticator, settled_now
 
 BASE32_160_BITS = re.compile(r"[A-Z2-7]{32}")
 

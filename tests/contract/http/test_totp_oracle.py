@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from tests.contract.totp import Authenticator, totp
+from tests.contract.http.totp import Authenticator, totp
 
 SEEDS = {
     "SHA1": b"12345678901234567890",

@@ -8,8 +8,8 @@ from typing import Protocol
 
 import httpx
 
-from tests.contract.http_server import CountingServer
-from tests.contract.tokens import TokenIssuer
+from tests.contract.http.http_server import CountingServer
+from tests.contract.http.tokens import TokenIssuer
 
 MintToken = Callable[..., str]
 """``mint_token(sub, **claims)``: a bearer token the service trusts (see the fixture)."""

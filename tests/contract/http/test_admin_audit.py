@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.contract.admin_api import AUDIT, EXPORT, agent_token, audit_of, new_agent
-from tests.contract.api import activate, assert_common_headers, assert_problem, bearer, verify
-from tests.contract.harness import MintToken
-from tests.contract.totp import settled_now
+from tests.contract.http.admin_api import AUDIT, EXPORT, agent_token, audit_of, new_agent
+from tests.contract.http.api import activate, assert_common_headers, assert_problem, bearer, verify
+from tests.contract.http.harness import MintToken
+from tests.contract.http.totp import settled_now
 
 pytestmark = pytest.mark.needs_control  # an agent's claims are chosen by the suite
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.contract.api import bearer
-from tests.contract.harness import MintToken
+from tests.contract.http.api import bearer
+from tests.contract.http.harness import MintToken
 
 ADMIN_SCOPE = "mfa-admin"
 """The admin scope of every target the suite configures (MFA_ADMIN_SCOPE)."""

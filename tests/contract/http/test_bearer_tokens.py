@@ -15,10 +15,15 @@ import httpx
 import pytest
 from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
-from tests.contract.api import ENROLLMENTS, assert_invalid_token, assert_unauthenticated, bearer
-from tests.contract.harness import MintToken
-from tests.contract.http_server import CountingServer
-from tests.contract.tokens import SigningKey, TokenIssuer, b64url, b64url_json, split_token
+from tests.contract.http.api import (
+    ENROLLMENTS,
+    assert_invalid_token,
+    assert_unauthenticated,
+    bearer,
+)
+from tests.contract.http.harness import MintToken
+from tests.contract.http.http_server import CountingServer
+from tests.contract.http.tokens import SigningKey, TokenIssuer, b64url, b64url_json, split_token
 
 ONE_HUNDRED_KB = 100 * 1024
 

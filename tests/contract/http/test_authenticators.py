@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
     activate,
@@ -24,8 +24,8 @@ from tests.contract.api import (
     verify,
     with_code,
 )
-from tests.contract.harness import MintToken
-from tests.contract.totp import settled_now
+from tests.contract.http.harness import MintToken
+from tests.contract.http.totp import settled_now
 
 METADATA = {
     "id", "method", "status", "deviceName", "createdAt", "activatedAt", "lastUsedAt",

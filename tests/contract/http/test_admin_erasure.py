@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.contract.admin_api import (
+from tests.contract.http.admin_api import (
     NOTE,
     agent_token,
     audit_of,
@@ -15,7 +15,7 @@ from tests.contract.admin_api import (
     new_agent,
     user_path,
 )
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
     activate,
@@ -24,8 +24,8 @@ from tests.contract.api import (
     enroll,
     verify,
 )
-from tests.contract.harness import FindInDatabase, MintToken
-from tests.contract.totp import settled_now
+from tests.contract.http.harness import FindInDatabase, MintToken
+from tests.contract.http.totp import settled_now
 
 pytestmark = pytest.mark.needs_control  # an agent's claims are chosen by the suite
 

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.contract.admin_api import (
+from tests.contract.http.admin_api import (
     ADMIN_SCOPE,
     AUDIT,
     EXPORT,
@@ -20,7 +20,7 @@ from tests.contract.admin_api import (
     new_agent,
     user_path,
 )
-from tests.contract.api import (
+from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
     activate,
@@ -31,9 +31,9 @@ from tests.contract.api import (
     enroll,
     verify,
 )
-from tests.contract.harness import MintToken
-from tests.contract.totp import settled_now
-from tests.contract.webhook_receiver import WebhookReceiver
+from tests.contract.http.harness import MintToken
+from tests.contract.http.totp import settled_now
+from tests.contract.http.webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.needs_control  # an agent's claims are chosen by the suite
 
