@@ -1,4 +1,4 @@
-"""Every adapter of the unit-of-work port: memory, SQLite and Postgres."""
+"""Every adapter of the unit-of-work port: memory, SQLite and Postgres (see ``stores.py``)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory.store import MemoryUnitOfWorkFactory
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations.runner import upgrade
-from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.ports.unit_of_work import UnitOfWorkFactory
-from tests.conftest import truncate_all
+from tests.contract.ports.stores import STORES, open_store
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
+@pytest.fixture(params=STORES)
 async def unit_of_work(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[UnitOfWorkFactory]:
-    if request.param == "memory":
-        yield MemoryUnitOfWorkFactory()
-        return
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'contract.sqlite3'}")
-        await upgrade(engine)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        await truncate_all(url)
-        engine = create_engine(url)
-    try:
-        yield SqlUnitOfWorkFactory(engine)
-    finally:
-        await engine.dispose()
+    async with open_store(request.param, tmp_path, request) as store:
+        yield store.unit_of_work

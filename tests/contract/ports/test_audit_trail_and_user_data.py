@@ -194,3 +194,23 @@ async def test_voiding_recovery_codes_counts_the_unused_ones(
         await uow.commit()
     async with unit_of_work() as uow:
         assert await uow.recovery_codes.remaining("alice") == (0, None)
+
+
+async def test_counts_since_a_time_are_per_user_and_action_and_only_committed(
+    unit_of_work: UnitOfWorkFactory,
+) -> None:
+    await _append(
+        unit_of_work,
+        _event(AuditAction.CODE_VERIFIED, seconds=-1),
+        _event(AuditAction.CODE_VERIFIED),
+        _event(AuditAction.CODE_VERIFIED, seconds=5),
+        _event(AuditAction.CODE_REJECTED, seconds=5),
+        _event(AuditAction.CODE_VERIFIED, "bob", seconds=5),
+    )
+    async with unit_of_work() as uow:
+        await uow.audit.append(_event(AuditAction.CODE_VERIFIED, seconds=6))
+
+    async with unit_of_work() as uow:
+        assert await uow.audit.count_since("alice", AuditAction.CODE_VERIFIED, NOW) == 2
+        assert await uow.audit.count_since("alice", AuditAction.CODE_REJECTED, NOW) == 1
+        assert await uow.audit.count_since("carol", AuditAction.CODE_VERIFIED, NOW) == 0

@@ -3,7 +3,6 @@ and Postgres' own one statement. The throttle rules are AttemptThrottle's (domai
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,11 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory.store import MemoryUnitOfWorkFactory
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations.runner import upgrade
 from adapters.sqlalchemy.postgres_checks import PostgresCheckReservations
-from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.errors import ThrottleBusy
 from application.event_records import EventRecords
 from application.ports.audit import AuditAction, RequestContext
@@ -23,11 +18,10 @@ from application.ports.check_reservations import CheckReservations, CheckStart
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.check_reservations import TransactionalCheckReservations
-from domain.enrollment import CodeMatch, Enrollment
-from domain.mfa_method import MfaMethod
+from domain.enrollment import Enrollment
 from domain.policy import TotpPolicy
 from domain.throttle import AttemptThrottle
-from tests.conftest import truncate_all
+from tests.contract.ports.stores import STORES, authenticator, open_store, store_all
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
 USER = "alice"
@@ -45,51 +39,22 @@ class Store:
         return await self.reservations.reserve_check(USER, now, digits, CONTEXT)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres", "postgres-one-statement"])
+@pytest.fixture(params=[*STORES, "postgres-one-statement"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        memory = MemoryUnitOfWorkFactory()
-        yield Store(memory, TransactionalCheckReservations(RecordingUnitsOfWork(memory, RECORDS)))
-        return
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'contract.sqlite3'}")
-        await upgrade(engine)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        await truncate_all(url)
-        engine = create_engine(url)
-    try:
-        factory = SqlUnitOfWorkFactory(engine)
+    kind = "postgres" if request.param == "postgres-one-statement" else request.param
+    async with open_store(kind, tmp_path, request) as opened:
         reservations: CheckReservations = (
-            PostgresCheckReservations(engine, RECORDS)
-            if request.param == "postgres-one-statement"
-            else TransactionalCheckReservations(RecordingUnitsOfWork(factory, RECORDS))
+            PostgresCheckReservations(opened.engine, RECORDS)
+            if request.param == "postgres-one-statement" and opened.engine is not None
+            else TransactionalCheckReservations(RecordingUnitsOfWork(opened.unit_of_work, RECORDS))
         )
-        yield Store(factory, reservations)
-    finally:
-        await engine.dispose()
+        yield Store(opened.unit_of_work, reservations)
 
 
 async def _authenticators(store: Store, *created: timedelta) -> list[Enrollment]:
     """Active authenticators of USER (six digits), created at NOW plus each offset."""
-    stored = []
-    for offset in created:
-        enrollment = Enrollment.start(
-            enrollment_id=uuid.uuid4(),
-            user_id=USER,
-            method=MfaMethod.TOTP,
-            policy=TotpPolicy(),
-            sealed_secret="local:v1:c2VhbGVk",
-            device_name="phone",
-            now=NOW + offset,
-            pending_ttl=timedelta(minutes=10),
-        )
-        enrollment.confirm(CodeMatch(step=100, offset=0, replayed=False), NOW + offset)
-        stored.append(enrollment)
-    async with store.unit_of_work() as uow:
-        for enrollment in stored:
-            await uow.enrollments.add(enrollment)
-        await uow.commit()
+    stored = [authenticator(USER, NOW + offset) for offset in created]
+    await store_all(store.unit_of_work, *stored)
     return stored
 
 

@@ -4,7 +4,6 @@ Postgres' own one statement."""
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,11 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory.store import MemoryUnitOfWorkFactory
-from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.migrations.runner import upgrade
 from adapters.sqlalchemy.postgres_checks import PostgresCodeAcceptance
-from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.errors import ConcurrentUpdate
 from application.event_records import EventRecords
 from application.ports.audit import AuditAction, RequestContext
@@ -25,9 +20,7 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.code_acceptance import TransactionalCodeAcceptance
 from domain.enrollment import CodeMatch, Enrollment
-from domain.mfa_method import MfaMethod
-from domain.policy import TotpPolicy
-from tests.conftest import truncate_all
+from tests.contract.ports.stores import STORES, authenticator, open_store
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
 USER = "alice"
@@ -41,45 +34,22 @@ class Store:
     acceptance: CodeAcceptance
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres", "postgres-one-statement"])
+@pytest.fixture(params=[*STORES, "postgres-one-statement"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        memory = MemoryUnitOfWorkFactory()
-        yield Store(memory, TransactionalCodeAcceptance(RecordingUnitsOfWork(memory, RECORDS)))
-        return
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'contract.sqlite3'}")
-        await upgrade(engine)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        await truncate_all(url)
-        engine = create_engine(url)
-    try:
-        factory = SqlUnitOfWorkFactory(engine)
+    kind = "postgres" if request.param == "postgres-one-statement" else request.param
+    async with open_store(kind, tmp_path, request) as opened:
         acceptance: CodeAcceptance = (
-            PostgresCodeAcceptance(engine, RECORDS)
-            if request.param == "postgres-one-statement"
-            else TransactionalCodeAcceptance(RecordingUnitsOfWork(factory, RECORDS))
+            PostgresCodeAcceptance(opened.engine, RECORDS)
+            if request.param == "postgres-one-statement" and opened.engine is not None
+            else TransactionalCodeAcceptance(RecordingUnitsOfWork(opened.unit_of_work, RECORDS))
         )
-        yield Store(factory, acceptance)
-    finally:
-        await engine.dispose()
+        yield Store(opened.unit_of_work, acceptance)
 
 
 async def _active(store: Store) -> Enrollment:
     """An active authenticator of USER whose first code (step 100) was used; USER has two failed
     attempts counted and three recovery codes, one used."""
-    enrollment = Enrollment.start(
-        enrollment_id=uuid.uuid4(),
-        user_id=USER,
-        method=MfaMethod.TOTP,
-        policy=TotpPolicy(),
-        sealed_secret="local:v1:c2VhbGVk",
-        device_name="phone",
-        now=NOW,
-        pending_ttl=timedelta(minutes=10),
-    )
-    enrollment.confirm(CodeMatch(step=100, offset=0, replayed=False), NOW)
+    enrollment = authenticator(USER, NOW)
     async with store.unit_of_work() as uow:
         await uow.enrollments.add(enrollment)
         throttle = await uow.throttles.lock(USER)

@@ -3,6 +3,7 @@ check can decline to wait for."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -43,6 +44,26 @@ async def test_a_save_from_a_stale_read_is_refused(unit_of_work: UnitOfWorkFacto
         async with unit_of_work() as uow:
             await uow.throttles.save(stale)
             await uow.commit()
+
+
+async def test_concurrent_reservations_of_one_user_are_counted_one_after_another(
+    unit_of_work: UnitOfWorkFactory,
+) -> None:
+    """A lock that waits serialises them: none is lost and none is refused."""
+
+    async def reserve() -> None:
+        async with unit_of_work() as uow:
+            throttle = await uow.throttles.lock("alice")
+            await asyncio.sleep(0)
+            throttle.reserve(NOW)
+            await uow.throttles.save(throttle)
+            await uow.commit()
+
+    await asyncio.gather(*(reserve() for _ in range(4)))
+
+    async with unit_of_work() as uow:
+        stored = await uow.throttles.lock("alice")
+    assert (stored.failures, stored.version) == (4, 4)
 
 
 @pytest.mark.parametrize("unit_of_work", ["memory", "postgres"], indirect=True)
