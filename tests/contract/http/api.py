@@ -1,4 +1,4 @@
-"""The service's HTTP API as the contract describes it (../shared/docs/API.md), for the tests: paths,
+"""The service's HTTP API as the contract describes it (docs/API.md), for the tests: paths,
 requests, and the checks every answer must pass. Speaks only HTTP."""
 
 from __future__ import annotations
