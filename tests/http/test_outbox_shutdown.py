@@ -11,8 +11,7 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.ports.notifications import Notification, NotificationKind
 from entrypoints.composition import Overrides, build_services, database_engine
 from entrypoints.settings import Settings
-
-CEILING_SECONDS = 60.0
+from tests.support.waiting import CEILING_SECONDS
 
 
 class _HeldNotifier:

@@ -77,6 +77,7 @@ from tests.contract.http.webhook_receiver import WebhookReceiver
 from tests.support.introspection_server import IntrospectionServer
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.processes import cli, running_service
+from tests.support.waiting import CEILING_SECONDS
 
 INTROSPECTION = "introspection"
 IN_PROCESS = ("memory", "embedded", "production", INTROSPECTION)
@@ -585,7 +586,9 @@ def _run_token_command(template: str, subject: str) -> str:
         arguments = [argument.replace("{sub}", subject) for argument in arguments]
     else:
         arguments.append(subject)
-    result = subprocess.run(arguments, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        arguments, capture_output=True, text=True, timeout=CEILING_SECONDS, check=False
+    )
     token = result.stdout.strip()
     if result.returncode != 0 or not token:
         pytest.fail(f"--token-command failed ({result.returncode}): {result.stderr.strip()[:500]}")
