@@ -7,8 +7,9 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.loopback_server import LoopbackServer, QuietHandler
 
 
 class CountingServer:
@@ -21,7 +22,7 @@ class CountingServer:
         self.paths: list[str] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 with server._lock:
                     server.paths.append(self.path)
@@ -32,17 +33,11 @@ class CountingServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the suite's logs are checked for leaks, not for this server's chatter."""
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
+        self._server = LoopbackServer(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.origin
 
     @property
     def requests(self) -> int:
@@ -56,10 +51,5 @@ class CountingServer:
 
     @contextmanager
     def running(self) -> Iterator[CountingServer]:
-        self._thread.start()
-        try:
+        with self._server.running():
             yield self
-        finally:
-            self._http.shutdown()
-            self._http.server_close()
-            self._thread.join(timeout=5)

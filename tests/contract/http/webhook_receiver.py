@@ -10,10 +10,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-NOTIFICATION_WAIT_SECONDS = 90.0
+from tests.support.loopback_server import LoopbackServer, QuietHandler
+from tests.support.waiting import CEILING_SECONDS
+
+NOTIFICATION_WAIT_SECONDS = CEILING_SECONDS
 
 
 class WebhookReceiver:
@@ -26,7 +28,7 @@ class WebhookReceiver:
         self._changed = threading.Condition()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 expected = hmac.new(receiver.key, body, hashlib.sha256).hexdigest()
@@ -40,17 +42,11 @@ class WebhookReceiver:
                         receiver._received.append(json.loads(body))
                         receiver._changed.notify_all()
 
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the suite's logs are checked for leaks, not for this server's chatter."""
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
+        self._server = LoopbackServer(Handler)
 
     @property
     def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}/notifications"
+        return f"{self._server.origin}/notifications"
 
     def of(self, user_id: str) -> list[dict[str, Any]]:
         with self._changed:
@@ -76,10 +72,5 @@ class WebhookReceiver:
 
     @contextmanager
     def running(self) -> Iterator[WebhookReceiver]:
-        self._thread.start()
-        try:
+        with self._server.running():
             yield self
-        finally:
-            self._http.shutdown()
-            self._http.server_close()
-            self._thread.join(timeout=5)
