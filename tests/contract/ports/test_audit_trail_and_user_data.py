@@ -17,10 +17,8 @@ from application.ports.audit import (
 from application.ports.idempotency import StoredOutcome
 from application.ports.notifications import Notification, NotificationKind
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.enrollment import Enrollment
-from domain.mfa_method import MfaMethod
-from domain.policy import TotpPolicy
 from domain.pseudonym import pseudonym_of
+from tests.contract.ports.stores import authenticator
 
 NOW = datetime(2026, 11, 29, 12, 0, 0, 250000, tzinfo=UTC)
 CONTEXT = RequestContext("request-0001", "192.0.2.1", "tests/1.0")
@@ -102,16 +100,7 @@ async def test_filters_by_user_action_actor_and_half_open_time_range(
 
 
 async def _everything_of_alice(unit_of_work: UnitOfWorkFactory) -> uuid.UUID:
-    enrollment = Enrollment.start(
-        enrollment_id=uuid.uuid4(),
-        user_id="alice",
-        method=MfaMethod.TOTP,
-        policy=TotpPolicy(),
-        sealed_secret="local:v1:c2VhbGVk",
-        device_name=None,
-        now=NOW,
-        pending_ttl=timedelta(minutes=10),
-    )
+    enrollment = authenticator("alice", NOW, confirmed_at_step=None)
     async with unit_of_work() as uow:
         await uow.enrollments.add(enrollment)
         await uow.recovery_codes.replace("alice", ["a" * 64, "b" * 64], NOW)

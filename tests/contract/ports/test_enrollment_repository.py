@@ -14,6 +14,7 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.enrollment import Enrollment, EnrollmentStatus
 from domain.mfa_method import MfaMethod
 from domain.policy import HashAlgorithm, TotpPolicy
+from tests.contract.ports.stores import store_all
 
 NOW = datetime(2026, 11, 27, 12, 0, 0, 123000, tzinfo=UTC)
 
@@ -34,13 +35,6 @@ def _pending(user: str = "alice", **changes: object) -> Enrollment:
     return enrollment
 
 
-async def _store(factory: UnitOfWorkFactory, *enrollments: Enrollment) -> None:
-    async with factory() as uow:
-        for enrollment in enrollments:
-            await uow.enrollments.add(enrollment)
-        await uow.commit()
-
-
 async def _get(factory: UnitOfWorkFactory, enrollment_id: uuid.UUID) -> Enrollment | None:
     async with factory() as uow:
         return await uow.enrollments.get(enrollment_id)
@@ -53,7 +47,7 @@ def _fields(enrollment: Enrollment) -> dict[str, object]:
 
 async def test_round_trip_keeps_every_field(unit_of_work: UnitOfWorkFactory) -> None:
     enrollment = _pending(activated_at=NOW + timedelta(seconds=5))
-    await _store(unit_of_work, enrollment)
+    await store_all(unit_of_work, enrollment)
     loaded = await _get(unit_of_work, enrollment.id)
     assert loaded is not None
     assert _fields(loaded) == _fields(enrollment)
@@ -69,7 +63,7 @@ async def test_pending_for_user_finds_only_that_users_pending(
 ) -> None:
     alice, bob = _pending("alice"), _pending("bob")
     active = _pending("alice", status=EnrollmentStatus.ACTIVE, activated_at=NOW)
-    await _store(unit_of_work, alice, bob, active)
+    await store_all(unit_of_work, alice, bob, active)
     async with unit_of_work() as uow:
         found = await uow.enrollments.pending_for_user("alice")
         assert found is not None
@@ -90,7 +84,7 @@ async def test_second_pending_for_a_user_is_refused_and_nothing_is_written(
     unit_of_work: UnitOfWorkFactory,
 ) -> None:  # D2
     first, second, other = _pending(), _pending(), _pending("bob")
-    await _store(unit_of_work, first)
+    await store_all(unit_of_work, first)
     with pytest.raises(ConcurrentUpdate):
         async with unit_of_work() as uow:
             await uow.enrollments.add(other)
@@ -124,7 +118,7 @@ async def test_one_pending_per_user_under_20_concurrent_starts(
 
 async def test_update_raises_the_version(unit_of_work: UnitOfWorkFactory) -> None:
     enrollment = _pending()
-    await _store(unit_of_work, enrollment)
+    await store_all(unit_of_work, enrollment)
     async with unit_of_work() as uow:
         loaded = await uow.enrollments.get(enrollment.id)
         assert loaded is not None
@@ -140,7 +134,7 @@ async def test_concurrent_changes_to_one_enrollment_keep_the_first(
     unit_of_work: UnitOfWorkFactory,
 ) -> None:  # D3
     enrollment = _pending()
-    await _store(unit_of_work, enrollment)
+    await store_all(unit_of_work, enrollment)
     first_copy = await _get(unit_of_work, enrollment.id)
     second_copy = await _get(unit_of_work, enrollment.id)
     assert first_copy is not None
@@ -164,7 +158,7 @@ async def test_concurrent_updates_in_parallel_let_exactly_one_win(
     unit_of_work: UnitOfWorkFactory,
 ) -> None:  # D3
     enrollment = _pending()
-    await _store(unit_of_work, enrollment)
+    await store_all(unit_of_work, enrollment)
 
     async def rename(name: str) -> bool:
         copy = await _get(unit_of_work, enrollment.id)
@@ -188,7 +182,7 @@ async def test_concurrent_updates_in_parallel_let_exactly_one_win(
 
 async def test_removing_a_changed_enrollment_is_refused(unit_of_work: UnitOfWorkFactory) -> None:
     enrollment = _pending()
-    await _store(unit_of_work, enrollment)
+    await store_all(unit_of_work, enrollment)
     stale = await _get(unit_of_work, enrollment.id)
     async with unit_of_work() as uow:
         fresh = await uow.enrollments.get(enrollment.id)
@@ -208,7 +202,7 @@ async def test_pages_walk_every_enrollment_once_in_id_order(
     unit_of_work: UnitOfWorkFactory,
 ) -> None:
     stored = [_pending(f"user{i}") for i in range(7)]
-    await _store(unit_of_work, *stored)
+    await store_all(unit_of_work, *stored)
     seen: list[uuid.UUID] = []
     cursor = None
     while True:
