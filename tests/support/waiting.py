@@ -22,8 +22,9 @@ class Exited(Protocol):
     def poll(self) -> int | None: ...
 
 
-class WaitFailed(AssertionError):
-    """The condition did not hold within the ceiling, or the process exited first."""
+class WaitFailed(RuntimeError):
+    """The condition did not hold within the ceiling, or the process exited first (a
+    RuntimeError, as the served-process helpers raised before there was one wait)."""
 
 
 def log_tail(log: Path | None, characters: int = 4000) -> str:
