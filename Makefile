@@ -41,7 +41,7 @@ JWKS_URL ?=
 
 contract: install ## the HTTP contract suite against a deployment: make contract BASE_URL=… [TOKEN_COMMAND='cmd {sub}'] [JWKS_URL=…]
 	@test -n "$(BASE_URL)" || { echo "usage: make contract BASE_URL=https://… [TOKEN_COMMAND='cmd {sub}'] [JWKS_URL=…]" >&2; exit 2; }
-	$(UV) run pytest tests/contract --base-url "$(BASE_URL)" --token-command "$(TOKEN_COMMAND)" $(if $(JWKS_URL),--jwks-url "$(JWKS_URL)")
+	$(UV) run pytest tests/contract/http --base-url "$(BASE_URL)" --token-command "$(TOKEN_COMMAND)" $(if $(JWKS_URL),--jwks-url "$(JWKS_URL)")
 
 system-deps:
 	@scripts/system-deps.sh

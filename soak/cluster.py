@@ -192,13 +192,16 @@ def cluster(environment: Mapping[str, str], *, replicas: int, folder: Path) -> I
             [haproxy, "-f", str(config)], log=folder / "haproxy.log", env=os.environ
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_CEILING_SECONDS
         while True:
             with suppress(httpx.TransportError):
                 if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
                     break
             if balancer.poll() is not None or time.monotonic() > deadline:
-                raise StackError(f"HAProxy did not come up:\n{tail(folder / 'haproxy.log')}")
+                raise StackError(
+                    f"HAProxy did not answer {url}/health/ready within {READY_CEILING_SECONDS:.0f} s"
+                    f" or exited:\n{tail(folder / 'haproxy.log')}"
+                )
             time.sleep(0.2)
         time.sleep(RISE * CHECK_INTERVAL_MS / 1000 + 0.5)  # every replica marked up
         yield Cluster(url, members, balancer)

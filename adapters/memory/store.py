@@ -16,6 +16,7 @@ from typing import Self, TypeVar
 from uuid import UUID
 
 from adapters.memory.audit_query import newest_first
+from adapters.memory.row_locks import RowLocks
 from adapters.memory.user_data import MemoryUserDataRepository, apply_erasure
 from application.errors import ConcurrentUpdate, ThrottleBusy
 from application.ports.audit import (
@@ -65,10 +66,10 @@ class MemoryStore:
     recovery_codes: dict[str, list[StoredRecoveryCode]] = field(default_factory=dict)
     outbox: list[StoredNotification] = field(default_factory=list)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
-    throttle_holders: dict[str, object] = field(default_factory=dict)
     user_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     """Each user's enrollment lock (``lock_user``)."""
-    """Which open unit of work holds each user's throttle, as a row lock would."""
+    row_locks: RowLocks = field(default_factory=RowLocks)
+    """The throttle and idempotency rows open units of work hold, as the database's row locks."""
 
 
 @dataclass
@@ -160,8 +161,7 @@ class MemoryThrottleRepository:
         self._holder = holder
 
     async def lock(self, user_id: str, *, wait: bool = True) -> AttemptThrottle:
-        held_by = self._store.throttle_holders.setdefault(user_id, self._holder)
-        if held_by is not self._holder and not wait:
+        if not await self._store.row_locks.take(("throttle", user_id), self._holder, wait=wait):
             raise ThrottleBusy("another check of this user is in flight")
         found = self._store.throttles.get(user_id)
         return _detached(found) if found is not None else AttemptThrottle(user_id=user_id)
@@ -234,13 +234,15 @@ class MemoryOutbox:
 
 
 class MemoryIdempotencyStore:
-    def __init__(self, store: MemoryStore, staged: _Staged) -> None:
+    def __init__(self, store: MemoryStore, staged: _Staged, holder: object) -> None:
         self._store = store
         self._staged = staged
+        self._holder = holder
 
     async def reserve(
         self, user_id: str, key: str, fingerprint: str, now: datetime, lease_until: datetime
     ) -> IdempotencyRecord | None:
+        await self._store.row_locks.take(("idempotency", user_id, key), self._holder)
         existing = self._store.idempotency.get((user_id, key))
         if existing is not None and existing.expires_at > now:
             return existing
@@ -296,7 +298,7 @@ class MemoryUnitOfWork:
         self._begin()
 
     def _begin(self) -> None:
-        self._release_throttles()
+        self._store.row_locks.release_all(self)
         for lock in getattr(self, "_staged", _Staged()).held_locks:
             lock.release()
         self._staged = _Staged()
@@ -305,13 +307,8 @@ class MemoryUnitOfWork:
         self.recovery_codes = MemoryRecoveryCodeRepository(self._store, self._staged)
         self.audit = MemoryAuditTrail(self._store, self._staged)
         self.outbox = MemoryOutbox(self._store, self._staged)
-        self.idempotency = MemoryIdempotencyStore(self._store, self._staged)
+        self.idempotency = MemoryIdempotencyStore(self._store, self._staged, self)
         self.users = MemoryUserDataRepository(self._store, self._staged)
-
-    def _release_throttles(self) -> None:
-        holders = self._store.throttle_holders
-        for user_id in [user for user, holder in holders.items() if holder is self]:
-            del holders[user_id]
 
     async def __aenter__(self) -> Self:
         return self

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.container.token_command import write_identity_provider
-from tests.contract.http_server import CountingServer
-from tests.contract.tokens import TokenIssuer
+from tests.contract.http.http_server import CountingServer
+from tests.contract.http.tokens import TokenIssuer
 from tests.support.podman import (
     ROOT,
     Container,
@@ -175,7 +175,7 @@ def test_the_contract_suite_passes_against_the_container(deployment: Deployment)
             sys.executable,
             "-m",
             "pytest",
-            "tests/contract",
+            "tests/contract/http",
             "-q",
             "-p",
             "no:cacheprovider",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from joserfc.jwk import ECKey
 
-from tests.contract.tokens import SigningKey, TokenIssuer
+from tests.contract.http.tokens import SigningKey, TokenIssuer
 
 
 def write_identity_provider(issuer: TokenIssuer, path: Path) -> Path:

@@ -1,2 +1,1 @@
-"""The HTTP contract suite: one black-box suite, run in process, against a served process, or
-against any deployment (see ``conftest.py`` and the README)."""
+"""Contract suites: ports/ proves every adapter of each port alike; http/ is the one black-box HTTP suite."""

@@ -12,8 +12,7 @@ from application.ports.notifications import Notification, NotificationKind
 from entrypoints.composition import Overrides, build_services
 from entrypoints.composition.adapters import database_engine
 from entrypoints.settings import Settings
-
-CEILING_SECONDS = 60.0
+from tests.support.waiting import CEILING_SECONDS
 
 
 class _HeldNotifier:

@@ -13,11 +13,10 @@ import httpx
 import pytest
 
 from tests.support.processes import cli, running_service
+from tests.support.waiting import CEILING_SECONDS as CEILING
 
 READ_TIMEOUT = 1
 MAX_CONNECTIONS = 16
-CEILING = 60.0
-"""Generous: how long the test waits for the server to act, on a loaded machine."""
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ Vault (or any cipher) calls and their failures by the error's class."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Callable
 
@@ -21,6 +20,7 @@ from application.errors import DependencyUnavailable
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
 from tests.support.doubles import UnavailableCipher
+from tests.support.waiting import CEILING_SECONDS, eventually
 
 
 def _value(name: str, **labels: str) -> float:
@@ -52,7 +52,7 @@ async def test_postgres_statements_and_pool_are_measured(postgres_url: str) -> N
             assert _value("mfa_db_pool_connections_in_use") == in_use_before + 1
             waiter = asyncio.create_task(_select_one(engine))
             await _eventually(lambda: _value("mfa_db_pool_waiting") >= 1, "a waiting checkout")
-        await asyncio.wait_for(waiter, 60)
+        await asyncio.wait_for(waiter, CEILING_SECONDS)
         assert _value("mfa_db_pool_waiting") == 0
         assert _value("mfa_db_pool_connections_in_use") == in_use_before
         assert _value("mfa_dependency_duration_seconds_count", **family) == before + 2
@@ -104,7 +104,4 @@ async def _select_one(engine: AsyncEngine) -> None:
 
 
 async def _eventually(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} within 60 s"
-        await asyncio.sleep(0.05)
+    await eventually(condition, f"the metrics show {what}")

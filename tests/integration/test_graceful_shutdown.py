@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import httpx
 import pytest
 
 from tests.support.processes import cli, served_process
+from tests.support.waiting import CEILING_SECONDS, wait_until
 
-CEILING_SECONDS = 90.0
 LOAD_CLIENTS = 6
 
 
@@ -33,11 +32,7 @@ def _development(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + CEILING_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {CEILING_SECONDS:.0f} s: {what}")
-        time.sleep(0.05)
+    wait_until(condition, what, interval=0.05)
 
 
 def _ready_status(base_url: str) -> int | None:

@@ -19,10 +19,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from tests.support.processes import cli, running_service
+from tests.support.waiting import CEILING_SECONDS
 
 HELD_BODY = b'{"code":"123456"}'
 FLOOD = 32
-CEILING_SECONDS = 60
 
 
 def _environment(tmp_path: Path, limit: int) -> dict[str, str]:

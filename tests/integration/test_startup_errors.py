@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.contract.tokens import TokenIssuer
+from tests.contract.http.tokens import TokenIssuer
 from tests.support.postgres import ADMIN_DSN, fresh_database
 from tests.support.processes import cli, free_port
 from tests.support.vault_server import VaultServer

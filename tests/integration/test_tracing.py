@@ -6,7 +6,6 @@ that is down neither fails nor holds a request."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -19,6 +18,7 @@ from tests.conftest import SharedVault
 from tests.support.otlp_collector import InProcessCollector, ReceivedSpan, run_collector
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.processes import cli, free_port, running_service
+from tests.support.waiting import wait_until
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 CALLER_SPAN = "b7ad6b7169203331"
@@ -48,10 +48,7 @@ def database_url() -> Iterator[str]:
 
 
 def _eventually(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + 120
-    while not condition():
-        assert time.monotonic() < deadline, f"no {what} within 120 s"
-        time.sleep(0.2)
+    wait_until(condition, f"the collector received {what}", interval=0.2)
 
 
 def test_a_journey_is_traced_and_no_span_holds_a_secret(

@@ -23,7 +23,6 @@ import tempfile
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from joserfc import jwt
 from joserfc.jwk import ECKey
+
+from tests.support.loopback_server import LoopbackServer, QuietHandler
 
 REVIEW_PATH = "/apis/authentication.k8s.io/v1/tokenreviews"
 
@@ -48,42 +49,28 @@ class FakeKubernetes:
         self._lock = threading.Lock()
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 review = json.loads(self.rfile.read(length) or b"{}")
                 if self.path != REVIEW_PATH:
-                    self._answer(404, {"kind": "Status", "status": "Failure", "code": 404})
+                    self.send_json(404, {"kind": "Status", "status": "Failure", "code": 404})
                     return
-                self._answer(201, fake._review(review))
+                self.send_json(201, fake._review(review))
 
-            def _answer(self, status: int, body: dict[str, Any]) -> None:
-                encoded = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(encoded)))
-                self.end_headers()
-                self.wfile.write(encoded)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.ca_pem, tls = _self_signed_tls()
-        self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = LoopbackServer(Handler, tls=tls)
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.origin
 
     def start(self) -> FakeKubernetes:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def __enter__(self) -> FakeKubernetes:
         return self.start()

@@ -28,13 +28,15 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Final
 from urllib.parse import parse_qs, unquote_plus
 
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import Key
+
+from tests.support.loopback_server import LoopbackServer, QuietHandler
 
 PATH: Final = "/introspect"
 ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -80,29 +82,21 @@ class IntrospectionServer:
         """Other URLs of this endpoint (through a proxy) that an assertion's ``aud`` may name."""
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"  # keep-alive: the client's pool reuses connections
 
             def do_POST(self) -> None:
                 server._handle(self)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the suite's logs are checked for leaks, not for this server's chatter."""
-
-        self._http = _Listener(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
-        self._scheme = "http" if tls is None else "https"
-        if tls is not None:
-            self._http.socket = tls.wrap_socket(self._http.socket, server_side=True)
-        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), daemon=True)
+        self._server = LoopbackServer(Handler, tls=tls)
 
     @property
     def port(self) -> int:
-        return int(self._http.server_address[1])
+        return self._server.port
 
     @property
     def url(self) -> str:
-        return f"{self._scheme}://127.0.0.1:{self.port}{PATH}"
+        return f"{self._server.origin}{PATH}"
 
     def issue(self, claims: Mapping[str, Any], token: str | None = None) -> str:
         """A new opaque token (or ``token``) that this server will say is active with ``claims``."""
@@ -117,13 +111,8 @@ class IntrospectionServer:
 
     @contextmanager
     def running(self) -> Iterator[IntrospectionServer]:
-        self._thread.start()
-        try:
+        with self._server.running():
             yield self
-        finally:
-            self._http.shutdown()
-            self._http.server_close()
-            self._thread.join(timeout=5)
 
     # --- one request ---------------------------------------------------------------------------
 
@@ -212,12 +201,6 @@ class IntrospectionServer:
             and isinstance(exp, int)
             and now < exp <= now + 3600
         )
-
-
-class _Listener(ThreadingHTTPServer):
-    # The standard library's backlog of 5 drops connections when many checks arrive at once on a
-    # loaded machine; the client then waits for a SYN retransmission and times out.
-    request_queue_size = 128
 
 
 def _form(body: bytes) -> dict[str, str] | None:

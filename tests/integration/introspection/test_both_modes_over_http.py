@@ -15,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from adapters.memory.store import MemoryUnitOfWorkFactory
 from entrypoints.composition import Overrides, create_app
 from entrypoints.settings import IntrospectionConfig, Settings, TokenMode
-from tests.contract.api import assert_invalid_token, bearer
-from tests.contract.tokens import TokenIssuer
+from tests.contract.http.api import assert_invalid_token, bearer
+from tests.contract.http.tokens import TokenIssuer
 from tests.integration.introspection.conftest import (
     AUDIENCE,
     CLIENT_ID,

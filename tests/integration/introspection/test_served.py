@@ -13,7 +13,7 @@ import pytest
 from joserfc.jwk import ECKey
 
 from tests.conftest import SharedVault
-from tests.contract.api import assert_invalid_token, bearer
+from tests.contract.http.api import assert_invalid_token, bearer
 from tests.integration.introspection.conftest import (
     AUDIENCE,
     CLIENT_ID,

@@ -16,10 +16,10 @@ from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
 from tests.integration.vault.helpers import CipherFactory
 from tests.support.vault_server import VaultServer
+from tests.support.waiting import CEILING_SECONDS
 
 SECRET = TotpSecret.from_entropy(os.urandom(20))
 TTL_SECONDS = 10
-CEILING_SECONDS = 90
 
 
 def _short_lived_token(server: VaultServer, key: str) -> str:

@@ -1,0 +1,223 @@
+"""POST /settings/MfaSecret/{enrollmentId}/verification: the first code activates the authenticator
+(API.md "Enrollment"; SECURITY.md V1-V5)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+
+from tests.contract.http.api import (
+    ENROLLMENTS,
+    assert_common_headers,
+    assert_problem,
+    assert_retry_after,
+    bearer,
+    confirm,
+    enroll,
+    item,
+    verification,
+)
+from tests.contract.http.harness import Clock, MintToken
+from tests.contract.http.totp import Authenticator, settled_now
+
+PENDING_TTL_SECONDS = 600
+"""API.md: pending enrollments expire (default 10 minutes)."""
+
+
+async def test_the_first_code_activates_the_authenticator_with_ten_recovery_codes(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+
+    response = await confirm(
+        client, token, enrollment["enrollmentId"], app.code(await settled_now())
+    )
+
+    assert response.status_code == 200, response.text
+    assert_common_headers(response)
+    body = response.json()
+    assert (body["enrollmentId"], body["status"]) == (enrollment["enrollmentId"], "active")
+    assert body["activatedAt"].endswith("Z")
+    codes = body["recoveryCodes"]
+    assert len(codes) == len(set(codes)) == 10
+    assert all(isinstance(code, str) and len(code) >= 10 for code in codes)
+    fetched = (await client.get(item(enrollment["enrollmentId"]), headers=bearer(token))).json()
+    assert (fetched["status"], fetched["activatedAt"]) == ("active", body["activatedAt"])
+
+
+async def test_a_wrong_code_is_400_and_the_enrollment_stays_pending(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+
+    response = await confirm(client, token, enrollment["enrollmentId"], app.wrong_code(now))
+
+    problem = assert_problem(response, 400, "invalid-code")
+    assert problem["attemptsRemaining"] == 4
+    listed = (await client.get(ENROLLMENTS, headers=bearer(token))).json()
+    assert [a["status"] for a in listed] == ["pending"]
+    assert (
+        await confirm(client, token, enrollment["enrollmentId"], app.code(now))
+    ).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param("12345", id="five digits"),
+        pytest.param("1234567", id="seven digits"),
+        pytest.param("１２３４５６", id="fullwidth digits"),
+        pytest.param("١٢٣٤٥٦", id="arabic-indic digits"),
+        pytest.param(" 123456", id="leading space"),
+        pytest.param("123 456", id="inner space"),
+        pytest.param("12345a", id="letter"),
+        pytest.param("+12345", id="sign"),
+        pytest.param("", id="empty"),
+        pytest.param(123456, id="number"),
+        pytest.param(None, id="null"),
+        pytest.param(["123456"], id="array"),
+    ],
+)
+async def test_a_code_that_is_not_six_ascii_digits_is_400_and_not_counted(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, code: object
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+
+    for _ in range(6):
+        assert_problem(await confirm(client, token, enrollment["enrollmentId"], code), 400)
+
+    app = Authenticator.from_enrollment(enrollment)
+    confirmed = await confirm(
+        client, token, enrollment["enrollmentId"], app.code(await settled_now())
+    )
+    assert confirmed.status_code == 200, "malformed codes never count towards the lockout"
+
+
+async def test_an_unknown_malformed_or_foreign_enrollment_is_404(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    owner = mint_token(subject)
+    other = mint_token(f"{subject}-other")
+    enrollment = await enroll(client, owner)
+    code = Authenticator.from_enrollment(enrollment).code(await settled_now())
+
+    for enrollment_id, token in [
+        (str(uuid.uuid4()), owner),
+        ("not-a-uuid", owner),
+        (enrollment["enrollmentId"], other),
+    ]:
+        assert_problem(await confirm(client, token, enrollment_id, code), 404)
+    assert (await confirm(client, owner, enrollment["enrollmentId"], code)).status_code == 200
+
+
+async def test_an_active_authenticator_cannot_be_confirmed_again(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+    assert (
+        await confirm(client, token, enrollment["enrollmentId"], app.code(now))
+    ).status_code == 200
+
+    response = await confirm(client, token, enrollment["enrollmentId"], app.code(now, 1))
+
+    assert_problem(response, 409)
+
+
+async def test_five_wrong_codes_lock_confirmation_even_for_the_right_code(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+
+    remaining = [
+        assert_problem(
+            await confirm(client, token, enrollment["enrollmentId"], app.wrong_code(now)), 400
+        ).get("attemptsRemaining")
+        for _ in range(5)
+    ]
+    locked = await confirm(client, token, enrollment["enrollmentId"], app.code(now))
+
+    assert remaining == [4, 3, 2, 1, 0]
+    assert_problem(locked, 429, "too-many-attempts")
+    assert_retry_after(locked)
+
+
+async def test_concurrent_confirmations_with_the_right_code_activate_exactly_once(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    code = Authenticator.from_enrollment(enrollment).code(await settled_now())
+
+    responses = await asyncio.gather(
+        *(confirm(client, token, enrollment["enrollmentId"], code) for _ in range(10))
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) == 1, [r.text for r in responses]
+    assert set(statuses) <= {200, 400, 409, 429}, "the others are replays (which count as failures)"
+
+
+@pytest.mark.needs_injection
+async def test_an_expired_enrollment_is_410(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, clock: Clock
+) -> None:
+    enrollment = await enroll(client, mint_token(subject))
+    app = Authenticator.from_enrollment(enrollment)
+
+    clock.advance(PENDING_TTL_SECONDS + 1)
+    response = await confirm(client, mint_token(subject), enrollment["enrollmentId"],
+                             app.code(clock.now()))  # fmt: skip
+
+    assert_problem(response, 410, "enrollment-expired")
+
+
+@pytest.mark.needs_injection
+async def test_an_enrollment_is_confirmable_until_it_expires(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, clock: Clock
+) -> None:
+    enrollment = await enroll(client, mint_token(subject))
+    app = Authenticator.from_enrollment(enrollment)
+
+    clock.advance(PENDING_TTL_SECONDS - 30)
+    response = await confirm(client, mint_token(subject), enrollment["enrollmentId"],
+                             app.code(clock.now()))  # fmt: skip
+
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.needs_injection
+@pytest.mark.parametrize(("steps", "accepted"), [(-2, False), (-1, True), (1, True), (2, False)])
+async def test_the_code_of_one_step_either_side_confirms(
+    client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+    clock: Clock,
+    steps: int,
+    accepted: bool,
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+
+    response = await client.post(
+        verification(enrollment["enrollmentId"]),
+        json={"code": app.code(clock.now(), steps)},
+        headers=bearer(token),
+    )
+
+    assert (response.status_code == 200) is accepted, response.text

@@ -1,0 +1,344 @@
+"""What every answer of the service shares (API.md "Conventions" and "Operations"; README "The
+contract"; SECURITY.md H1-H3): the headers on every response, problem+json, 405 with Allow, request
+ids, CORS closed, health, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from tests.contract.http.api import (
+    ENROLLMENTS,
+    RECOVERY_CODES,
+    VERIFY,
+    assert_common_headers,
+    assert_problem,
+    bearer,
+    item,
+)
+from tests.contract.http.harness import MintToken
+
+Request = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
+"""Sends one kind of request for a fresh subject's token."""
+
+
+async def _enrolled(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(token))
+
+
+async def _listed(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get(ENROLLMENTS, headers=bearer(token))
+
+
+async def _invalid(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(ENROLLMENTS, json={"mfaMethod": "sms"}, headers=bearer(token))
+
+
+async def _not_json(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(ENROLLMENTS, content=b"totp", headers=bearer(token))
+
+
+async def _too_large(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(ENROLLMENTS, json={"x": "x" * 70_000}, headers=bearer(token))
+
+
+async def _unknown_enrollment(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get(item("00000000-0000-4000-8000-000000000000"), headers=bearer(token))
+
+
+async def _no_authenticator(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.post(VERIFY, json={"code": "123456"}, headers=bearer(token))
+
+
+async def _recovery_status(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get(RECOVERY_CODES, headers=bearer(token))
+
+
+async def _live(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get("/health/live")
+
+
+async def _ready(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get("/health/ready")
+
+
+async def _openapi(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get("/schema/openapi.json")
+
+
+async def _no_token(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get(ENROLLMENTS)
+
+
+async def _bad_token(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get(ENROLLMENTS, headers=bearer(token + "x"))
+
+
+async def _unknown_path(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.get("/settings/nothing-here", headers=bearer(token))
+
+
+async def _wrong_method(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    return await client.put(ENROLLMENTS, headers=bearer(token))
+
+
+ANSWERS_OF_THE_HANDLERS: dict[str, tuple[Request, int]] = {
+    "enrollment": (_enrolled, 200),
+    "list": (_listed, 200),
+    "invalid body": (_invalid, 400),
+    "not JSON": (_not_json, 415),
+    "too large": (_too_large, 413),
+    "unknown enrollment": (_unknown_enrollment, 404),
+    "no authenticator": (_no_authenticator, 404),
+    "recovery code status": (_recovery_status, 200),
+    "liveness": (_live, 200),
+    "readiness": (_ready, 200),
+    "OpenAPI document": (_openapi, 200),
+}
+
+ANSWERS_BEFORE_THE_HANDLERS: dict[str, tuple[Request, int]] = {
+    "no token": (_no_token, 401),
+    "bad token": (_bad_token, 401),
+    "unknown path": (_unknown_path, 404),
+    "wrong method": (_wrong_method, 405),
+}
+
+
+@pytest.mark.parametrize("kind", ANSWERS_OF_THE_HANDLERS)
+async def test_every_answer_is_no_store_nosniff_with_a_request_id(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, kind: str
+) -> None:
+    send, status = ANSWERS_OF_THE_HANDLERS[kind]
+
+    response = await send(client, mint_token(subject))
+
+    assert response.status_code == status, response.text
+    assert_common_headers(response)
+    assert response.headers.get("x-request-id")
+
+
+@pytest.mark.parametrize("kind", ANSWERS_BEFORE_THE_HANDLERS)
+async def test_answers_from_authentication_and_routing_carry_the_same_headers(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, kind: str
+) -> None:
+    send, status = ANSWERS_BEFORE_THE_HANDLERS[kind]
+
+    response = await send(client, mint_token(subject))
+
+    assert response.status_code == status, response.text
+    assert_common_headers(response)
+    assert response.headers.get("x-request-id")
+
+
+@pytest.mark.parametrize("kind", [*ANSWERS_OF_THE_HANDLERS, *ANSWERS_BEFORE_THE_HANDLERS])
+async def test_errors_are_rfc_9457_problems(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, kind: str
+) -> None:
+    send, status = {**ANSWERS_OF_THE_HANDLERS, **ANSWERS_BEFORE_THE_HANDLERS}[kind]
+
+    response = await send(client, mint_token(subject))
+
+    if status >= 400:
+        problem = assert_problem(response, status)
+        assert problem["type"].startswith("urn:mfa-service:problem:")
+        assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", ENROLLMENTS, {"GET", "POST"}),
+        ("DELETE", ENROLLMENTS, {"GET", "POST"}),
+        ("GET", VERIFY, {"POST"}),
+        ("DELETE", VERIFY, {"POST"}),
+        ("POST", "/health/live", {"GET"}),
+        ("PUT", item("00000000-0000-4000-8000-000000000000"), {"GET", "PATCH", "DELETE"}),
+        ("DELETE", RECOVERY_CODES, {"GET", "POST"}),
+    ],
+)
+async def test_a_wrong_method_is_405_with_allow(
+    client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+    method: str,
+    path: str,
+    allowed: set[str],
+) -> None:
+    response = await client.request(method, path, headers=bearer(mint_token(subject)))
+
+    assert_problem(response, 405)
+    advertised = {m.strip() for m in response.headers["allow"].split(",")}
+    assert advertised - {"OPTIONS", "HEAD"} == allowed
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        (ENROLLMENTS, {"GET", "POST"}),
+        (RECOVERY_CODES, {"GET", "POST"}),
+        (item("00000000-0000-4000-8000-000000000000"), {"GET", "PATCH", "DELETE"}),
+    ],
+)
+async def test_options_lists_every_method_of_the_resource(
+    client: httpx.AsyncClient, path: str, allowed: set[str]
+) -> None:
+    response = await client.options(path)
+
+    advertised = {m.strip() for m in response.headers["allow"].split(",")}
+    assert advertised - {"OPTIONS", "HEAD"} == allowed
+
+
+JSON_ENDPOINTS = [
+    ("POST", ENROLLMENTS),
+    ("POST", "/settings/MfaSecret/00000000-0000-4000-8000-000000000000/verification"),
+    ("POST", VERIFY),
+    ("PATCH", item("00000000-0000-4000-8000-000000000000")),
+]
+BAD_BODIES = {
+    "not JSON (415)": (b'{"code": "123456"}', "text/plain", 415),
+    "over the limit (413)": (b'{"code": "' + b"1" * 70_000 + b'"}', "application/json", 413),
+    "malformed (400)": (b'{"code": ', "application/json", 400),
+    "invalid UTF-8 (400)": (b'{"code": "\xff\xfe"}', "application/json", 400),
+    "deeply nested (400)": (b"[" * 4000, "application/json", 400),
+}
+
+
+@pytest.mark.parametrize(("method", "path"), JSON_ENDPOINTS)
+@pytest.mark.parametrize("kind", BAD_BODIES)
+async def test_every_endpoint_with_a_body_refuses_bad_bodies_before_anything_else(
+    client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+    method: str,
+    path: str,
+    kind: str,
+) -> None:
+    content, content_type, status = BAD_BODIES[kind]
+
+    response = await client.request(
+        method,
+        path,
+        content=content,
+        headers=bearer(mint_token(subject), **{"Content-Type": content_type}),
+    )
+
+    assert_problem(response, status)
+
+
+async def test_a_well_formed_request_id_is_kept_and_another_replaced(
+    client: httpx.AsyncClient,
+) -> None:
+    kept = await client.get("/health/live", headers={"X-Request-Id": "gateway-1234.abcd"})
+    replaced = await client.get("/health/live", headers={"X-Request-Id": "bad id\twith spaces"})
+    fresh = [(await client.get("/health/live")).headers["x-request-id"] for _ in range(2)]
+
+    assert kept.headers["x-request-id"] == "gateway-1234.abcd"
+    assert replaced.headers["x-request-id"] not in ("", "bad id\twith spaces")
+    assert fresh[0] != fresh[1]
+
+
+async def test_cors_stays_closed_when_no_origin_is_configured(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    origin = {"Origin": "https://attacker.example"}
+    preflight = await client.options(
+        ENROLLMENTS,
+        headers={**origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization, content-type"},
+    )  # fmt: skip
+    simple = await client.get(ENROLLMENTS, headers={**origin, **bearer(mint_token(subject))})
+
+    for response in (preflight, simple):
+        assert "access-control-allow-origin" not in response.headers
+        assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_liveness_and_readiness_need_no_token(client: httpx.AsyncClient) -> None:
+    live = await client.get("/health/live")
+    ready = await client.get("/health/ready")
+
+    assert live.status_code == 200 and live.json()["status"] == "ok"
+    assert ready.status_code == 200, ready.text
+    assert ready.json()["status"] == "ok"
+    assert set(ready.json().get("checks", {}).values()) <= {"ok"}
+
+
+async def test_metrics_are_served_in_prometheus_text_format(client: httpx.AsyncClient) -> None:
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE " in response.text
+
+
+OPERATIONS = {
+    ENROLLMENTS: {"get", "post"},
+    "/settings/MfaSecret/{enrollment_id}": {"get", "patch", "delete"},
+    "/settings/MfaSecret/{enrollment_id}/verification": {"post"},
+    RECOVERY_CODES: {"get", "post"},
+    VERIFY: {"post"},
+    "/health/live": {"get"},
+    "/health/ready": {"get"},
+}
+
+
+async def test_the_openapi_document_describes_every_operation(client: httpx.AsyncClient) -> None:
+    response = await client.get("/schema/openapi.json")
+
+    assert response.status_code == 200
+    document = response.json()
+    paths = document["paths"]
+    assert set(OPERATIONS) <= set(paths)
+    for path, methods in OPERATIONS.items():
+        assert set(paths[path]) - {"parameters"} == methods, path
+        for method in methods:
+            operation = paths[path][method]
+            secured = not path.startswith("/health/")
+            assert ("security" in operation) is secured, (method, path)
+            if secured:
+                assert {"401", "500", "503"} <= set(operation["responses"]), (method, path)
+    assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+
+
+async def test_every_documented_error_answer_is_problem_json(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+
+    undocumented = [
+        (method, path, status)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for status, answer in operation["responses"].items()
+        if int(status) >= 400
+        and set(answer.get("content", {})) != {"application/problem+json"}
+        and path != "/health/ready"  # its 503 is the health report, with each check's state
+    ]
+    assert undocumented == []
+
+
+async def test_the_openapi_document_lists_readiness_503(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+
+    assert "503" in document["paths"]["/health/ready"]["get"]["responses"]
+
+
+@pytest.mark.needs_injection
+async def test_readiness_is_503_with_retry_after_when_a_dependency_is_down(
+    unready_client: httpx.AsyncClient,
+) -> None:
+    response = await unready_client.get("/health/ready")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"].isdigit()
+    assert response.json()["status"] == "unavailable"
+    assert "unavailable" in response.json()["checks"].values()
+    assert (await unready_client.get("/health/live")).status_code == 200
+
+
+async def test_the_openapi_viewer_is_served(client: httpx.AsyncClient) -> None:
+    response = await client.get("/schema")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
