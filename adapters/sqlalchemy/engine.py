@@ -27,13 +27,16 @@ class DatabaseLimits:
     connect_timeout_seconds: float = 2.0
     statement_timeout_ms: int = 2000
     lock_timeout_ms: int = 1000
+    silent_connection_margin_seconds: float = 0.5
 
     @property
     def statement_seconds(self) -> float:
-        """One statement's bound, its answer included: the server's ``statement_timeout`` ends a
-        slow statement, the client's own timeout (the same) a silent connection (a stall, a
-        server gone without closing it)."""
-        return self.statement_timeout_ms / 1000
+        """One statement's bound, its answer included. The server's ``statement_timeout`` ends a
+        slow statement first: it is rolled back and the connection stays usable. The client's own
+        timeout, a margin later, ends a silent connection (a stall, a server gone without closing
+        it); were it the same, the client would give up on statements the server still completes
+        (a code used up, answered 503) and throw away every connection of a slow database."""
+        return self.statement_timeout_ms / 1000 + self.silent_connection_margin_seconds
 
     @property
     def longest_wait_seconds(self) -> float:
