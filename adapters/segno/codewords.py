@@ -50,6 +50,12 @@ def final_message(version: int, error: int, data_bits: bytes | bytearray) -> Bit
     return np.concatenate((np.unpackbits(message), remainder))
 
 
+def prepare_tables(version: int, error: int) -> None:
+    """Builds the tables a symbol of ``version`` at ``error`` uses, once per process."""
+    for info in segno_consts.ECC[version][error]:
+        _error_table(info.num_data, info.num_total - info.num_data)
+
+
 def _interleaved(blocks: list[npt.NDArray[np.uint8]]) -> npt.NDArray[np.uint8]:
     """Codeword 1 of every block, then codeword 2 of every block…; shorter blocks (which come
     first) are skipped once they end."""

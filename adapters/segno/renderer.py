@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 
 from adapters.segno.images import png_image, svg_image
-from adapters.segno.symbol import encode_symbol
+from adapters.segno.symbol import encode_symbol, prepare
 from application.ports.qr_renderer import MAX_QR_SCALE, MIN_QR_SCALE, QrFormat
+
+LARGEST_VERSION = 10
+"""The largest symbol an otpauth URI needs: ``domain.otpauth.MAX_URI_LENGTH`` fits version 10 at M."""
 
 QUIET_ZONE_MODULES = 4
 """ISO/IEC 18004 asks for a 4-module quiet zone; scanners are unreliable with less."""
@@ -21,6 +24,13 @@ class SegnoQrRenderer:
     with a ``viewBox`` in modules, so it scales crisply; a PNG of ``scale`` pixels per module), both
     black on white with the quiet zone, as base64 ``data:`` URIs.
     """
+
+    @classmethod
+    def prepared(cls) -> SegnoQrRenderer:
+        """A renderer whose per-version work for every otpauth URI is done now (at start-up)
+        rather than on the event loop of the first requests."""
+        prepare(LARGEST_VERSION)
+        return cls()
 
     def render(self, text: str, image_format: QrFormat, scale: int) -> str:
         if not MIN_QR_SCALE <= scale <= MAX_QR_SCALE:

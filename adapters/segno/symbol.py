@@ -19,7 +19,7 @@ import numpy.typing as npt
 from segno import consts
 from segno import encoder as segno_encoder
 
-from adapters.segno.codewords import final_message
+from adapters.segno.codewords import final_message, prepare_tables
 
 encoder: Any = segno_encoder
 """segno's encoding steps: untyped functions, outside its documented API, pinned by the lock file and
@@ -53,6 +53,15 @@ class _Layout:
     fixed: Modules
     placement: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
     masks: Modules
+
+
+def prepare(up_to_version: int) -> None:
+    """Builds what every symbol of versions 1 to ``up_to_version`` reuses (layout, codeword
+    tables), 10 to 60 ms a version, so that a worker's first enrollments do not build it on the
+    event loop."""
+    for version in range(1, up_to_version + 1):
+        _layout(version)
+        prepare_tables(version, ERROR_LEVEL)
 
 
 def encode_symbol(text: str) -> QrSymbol:

@@ -117,7 +117,9 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             unit_of_work=unit_of_work,
             cipher=cipher,
             generator=PyotpGenerator(),
-            qr_renderer=TracedQrRenderer(overrides.qr_renderer or SegnoQrRenderer(), tracer),
+            qr_renderer=TracedQrRenderer(
+                overrides.qr_renderer or SegnoQrRenderer.prepared(), tracer
+            ),
             clock=overrides.clock or SystemClock(),
             token_verifier=TracedTokenVerifier(
                 # time.time looked up here, at build time: tests substitute this module's ``time``

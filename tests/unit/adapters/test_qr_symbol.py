@@ -70,3 +70,18 @@ def test_a_stack_is_scored_symbol_by_symbol() -> None:
         dtype=np.uint8,
     )
     assert penalties(stack) == [penalties(stack[k : k + 1])[0] for k in range(5)]
+
+
+def test_a_prepared_renderer_encodes_the_longest_otpauth_uri_without_building_anything() -> None:
+    from adapters.segno import codewords, symbol
+    from adapters.segno.renderer import SegnoQrRenderer
+    from domain.otpauth import MAX_URI_LENGTH
+
+    SegnoQrRenderer.prepared()
+    built_before = (codewords._error_table.cache_info().misses, symbol._layout.cache_info().misses)
+
+    for length in range(16, MAX_URI_LENGTH + 1):
+        encode_symbol(_random_uri(random.Random(length), length))
+
+    built_after = (codewords._error_table.cache_info().misses, symbol._layout.cache_info().misses)
+    assert built_after == built_before, "a URI needed a symbol version the renderer did not prepare"
