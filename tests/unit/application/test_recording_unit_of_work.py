@@ -3,8 +3,9 @@ and only then."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,6 +18,9 @@ from application.ports.notifications import Notification, NotificationKind
 from application.ports.operational_metrics import BusinessEvent
 from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.measure_outbox_backlog import MeasureOutboxBacklog
+from domain.enrollment import Enrollment
+from domain.mfa_method import MfaMethod
+from domain.policy import TotpPolicy
 from domain.throttle import MAX_CONSECUTIVE_FAILURES
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -25,6 +29,14 @@ CONTEXT = RequestContext("test-request-1")
 
 def _event(action: AuditAction) -> AuditEvent:
     return AuditEvent(action, "alice", None, NOW, CONTEXT)
+
+
+def _pending(user_id: str) -> Enrollment:
+    return Enrollment.start(
+        enrollment_id=uuid.uuid4(), user_id=user_id, method=MfaMethod.TOTP, policy=TotpPolicy(),
+        sealed_secret="sealed", device_name=None, now=NOW,
+        pending_ttl=timedelta(minutes=10),
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -70,12 +82,11 @@ async def test_a_unit_of_work_left_without_commit_counts_nothing(
 async def test_a_refused_commit_counts_nothing(metrics: MemoryOperationalMetrics) -> None:
     store = MemoryUnitOfWorkFactory()
     counting = RecordingUnitsOfWork(store, EventRecords(metrics))
-    async with counting() as uow:
-        throttle = await uow.throttles.lock("alice")
-        await uow.throttles.save(throttle)
+    async with counting(CONTEXT) as uow:
+        await uow.enrollments.add(_pending("alice"))
         await uow.audit.append(_event(AuditAction.CODE_VERIFIED))
-        async with store() as other:
-            await other.throttles.save(await other.throttles.lock("alice"))
+        async with store() as other:  # the user gains a pending enrollment meanwhile
+            await other.enrollments.add(_pending("alice"))
             await other.commit()
         with pytest.raises(ConcurrentUpdate):
             await uow.commit()
