@@ -130,7 +130,7 @@ class RecordingUnitOfWork:
             for notification in records.notifications:
                 await self._outbox.add(notification)
         await self._inner.commit()
-        counted, self._counted[:] = list(self._counted), []
+        counted, self._counted = self._counted, []
         self._records.occurred(counted)
 
     def _new_events(self) -> list[DomainEvent]:

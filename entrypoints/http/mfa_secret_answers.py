@@ -28,6 +28,12 @@ WIRE_METHOD: Final[dict[MfaMethod, Literal["totp"]]] = {MfaMethod.TOTP: "totp"}
 WIRE_STATUS: Final[dict[EnrollmentStatus, Literal["pending"]]] = {
     EnrollmentStatus.PENDING: "pending"
 }
+"""What a start shows: a new enrollment is always pending."""
+LISTED_STATUS: Final[dict[EnrollmentStatus, Literal["pending", "active"]]] = {
+    EnrollmentStatus.PENDING: "pending",
+    EnrollmentStatus.ACTIVE: "active",
+}
+"""What a list or a read shows: a revoked authenticator is never listed or shown."""
 
 
 def enrollment_id_from(text: str) -> uuid.UUID:
@@ -41,8 +47,8 @@ def enrollment_id_from(text: str) -> uuid.UUID:
 def metadata(enrollment: Enrollment) -> AuthenticatorResponse:
     return AuthenticatorResponse(
         id=str(enrollment.id),
-        method="totp",
-        status="active" if enrollment.status.value == "active" else "pending",
+        method=WIRE_METHOD[enrollment.method],
+        status=LISTED_STATUS[enrollment.status],
         device_name=enrollment.device_name,
         created_at=enrollment.created_at,
         activated_at=enrollment.activated_at,
