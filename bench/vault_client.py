@@ -1,6 +1,6 @@
 """The Vault client before and after, in one run: a transit decrypt's service CPU per call.
 
-    uv run python -m bench.vault_client [--base-ref c968e03] [--rounds 5] [--calls 400]
+    uv run python -m bench.vault_client [--base-ref c968e03] [--rounds 5] [--calls 400] [--loop uvloop]
 
 Starts an OpenBao dev server, creates the transit key, extracts the base commit's ``domain``,
 ``application`` and ``adapters`` into a temporary folder (``git archive``), and runs
@@ -49,9 +49,9 @@ def _extract(ref: str, into: Path) -> Path:
     return into
 
 
-def _side(code: Path, vault: stack.Vault, calls: int) -> dict[str, Any]:
+def _side(code: Path, vault: stack.Vault, calls: int, loop: str) -> dict[str, Any]:
     answer = subprocess.run(  # noqa: S603 - this interpreter and the worker script
-        [sys.executable, str(WORKER), vault.addr, vault.root_token, KEY, str(calls)],
+        [sys.executable, str(WORKER), vault.addr, vault.root_token, KEY, str(calls), loop],
         env={**stack.clean_environment(), "PYTHONPATH": str(code)},
         cwd=code,
         check=True,
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--base-ref", default="c968e03")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument(
+        "--loop", choices=("asyncio", "uvloop"), default="asyncio", help="uvloop: as the service"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-vault-") as work:
         base = _extract(args.base_ref, Path(work) / "base")
@@ -81,12 +84,12 @@ def main() -> None:
             runs: dict[str, list[dict[str, Any]]] = {"base": [], "head": []}
             for round_number in range(args.rounds):
                 for name, code in (("base", base), ("head", ROOT)):
-                    runs[name].append(_side(code, vault, args.calls))
+                    runs[name].append(_side(code, vault, args.calls, args.loop))
                 print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     base_api, head_api = runs["base"][0]["api"], runs["head"][0]["api"]
     print(
         f"Transit decrypt, service CPU per call, medians of {args.rounds} alternating runs "
-        f"of {args.calls} calls (OpenBao {vault.version}):\n"
+        f"of {args.calls} calls on {args.loop} (OpenBao {vault.version}):\n"
     )
     print(f"| | base {args.base_ref} ({base_api}) | head ({head_api}) | head / base |")
     print("|---|--:|--:|--:|")

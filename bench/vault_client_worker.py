@@ -82,7 +82,9 @@ async def _run(addr: str, token: str, key: str, calls: int) -> dict[str, Any]:
 
 def main() -> None:
     addr, token, key, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    print(json.dumps(asyncio.run(_run(addr, token, key, calls))))
+    loop = sys.argv[5] if len(sys.argv) > 5 else "asyncio"
+    run = importlib.import_module("uvloop").run if loop == "uvloop" else asyncio.run
+    print(json.dumps(run(_run(addr, token, key, calls))))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,10 @@ import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from litestar import Litestar
+from litestar.types import ASGIApp as LitestarApp
 
 from entrypoints.composition import configure_tracing, create_app
+from entrypoints.http.load_shedding import with_load_shedding
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings
 
@@ -24,10 +25,11 @@ def app_from_environment() -> ASGIApp:
     settings = Settings.from_environment(os.environ)
     configure_logging(settings.log_level, settings.log_user_key)
     configure_tracing(os.environ)
-    return without_startup_traceback(create_app(settings))
+    app = with_load_shedding(create_app(settings), settings.max_concurrent_requests)
+    return without_startup_traceback(app)
 
 
-def without_startup_traceback(app: Litestar) -> ASGIApp:
+def without_startup_traceback(app: LitestarApp) -> ASGIApp:
     """Litestar hands uvicorn the whole traceback of a failed start-up to log; the lifespan has
     already logged the cause in one line (with the traceback at DEBUG), so uvicorn gets none."""
 

@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import httpcore
 import httpx
 import msgspec
 
+from adapters.vault.asyncio_network import AsyncioBackend
 from adapters.vault.errors import transport_failure
 from adapters.vault.settings import VaultSettings
 
@@ -32,7 +34,8 @@ class VaultAnswer:
 
 
 class VaultTransport:
-    """Sends requests to ``ADDR/v1/PATH`` over httpx's pooled HTTP/1.1 transport, at most
+    """Sends requests to ``ADDR/v1/PATH`` over httpx's pooled HTTP/1.1 transport on plain asyncio
+    streams (``asyncio_network``: a request in one write, no anyio layer), at most
     ``max_connections`` at once. It never follows a redirect (the token stays with Vault), never
     retries, and reads nothing from the environment (no proxy, no ``VAULT_*``): the settings are
     the only configuration. ``transport`` replaces the network (tests pass an
@@ -57,13 +60,7 @@ class VaultTransport:
         if settings.namespace:
             self._headers.append((b"X-Vault-Namespace", settings.namespace.encode()))
         self._timeout = dict.fromkeys(("connect", "read", "write", "pool"), settings.timeout)
-        self._transport = transport or httpx.AsyncHTTPTransport(
-            verify=tls_context(settings),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            trust_env=False,
-        )
+        self._transport = transport or _pooled(settings, max_connections)
         self._turns = asyncio.Semaphore(max_connections)
         self._urls: dict[str, httpx.URL] = {}
 
@@ -117,6 +114,25 @@ class VaultTransport:
             if len(self._urls) < 64:  # the paths of one key and mount, and a few more
                 self._urls[path] = url
         return url
+
+
+def _pooled(settings: VaultSettings, max_connections: int) -> httpx.AsyncHTTPTransport:
+    """httpx's transport (its request and response mapping, its error map) over an httpcore pool
+    on ``AsyncioBackend``: httpx takes no network backend, so its pool is replaced."""
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
+    pooled = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    if not isinstance(getattr(pooled, "_pool", None), httpcore.AsyncConnectionPool):
+        raise RuntimeError("httpx.AsyncHTTPTransport no longer keeps its pool in _pool")
+    pooled._pool = httpcore.AsyncConnectionPool(
+        ssl_context=tls_context(settings),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=AsyncioBackend(),
+    )
+    return pooled
 
 
 def tls_context(settings: VaultSettings) -> ssl.SSLContext:

@@ -162,7 +162,6 @@ def create_app(settings: Settings, overrides: Overrides | None = None) -> Litest
             cors_origins=settings.cors_origins,
             tracer_provider=(overrides or Overrides()).tracer_provider,
             ui_enabled=settings.ui_enabled,
-            max_concurrent_requests=settings.max_concurrent_requests,
         ),
         lifespan,
     )

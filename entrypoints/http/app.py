@@ -25,7 +25,6 @@ from entrypoints.http.controllers.mfa_secrets import MfaSecretController
 from entrypoints.http.controllers.recovery_codes import RecoveryCodeController
 from entrypoints.http.controllers.verification import VerificationController
 from entrypoints.http.dependencies import IDEMPOTENCY
-from entrypoints.http.load_shedding import concurrency_limit
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.reference_ui import reference_ui_router
@@ -45,8 +44,6 @@ class HttpOptions:
     ui_enabled: bool = False
     tracer_provider: TracerProvider | None = None
     """None: OpenTelemetry's global provider."""
-    max_concurrent_requests: int = 0
-    """Per worker; past it a request is answered 503 with Retry-After at once (0: no limit)."""
 
 
 def admin_router(admin_scope: str) -> Router:
@@ -78,7 +75,6 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         middleware=[
             request_timing_middleware,
             client_disconnect_middleware,
-            concurrency_limit(options.max_concurrent_requests),
             bearer_authentication(),
         ],
         before_send=[

@@ -1,52 +1,123 @@
 """Bounded concurrency per worker: past the limit a request is answered 503 with ``Retry-After`` at
 once instead of queueing behind the others (whose latency would then grow without bound).
 
-The limit counts the requests of this worker process that are between routing and their answer;
-the health and metrics routes are never shed (an orchestrator must see a busy worker as alive).
-It runs before authentication, so a shed request costs neither a token check nor a body read.
+The shed answer must cost far less than a served request, or under a flood the 503s take the CPU
+the admitted requests need. So it is decided around the app, before Litestar routes the request,
+and answered from bytes built once: the ``overloaded`` problem with the headers every answer gets
+(``response_headers``, and CORS's when configured). It reads no body, checks no token, writes no
+access line and no span; it counts as ``mfa_requests_total{path="(shed)",status_code="503"}``.
+Health and metrics are never shed (an orchestrator must see a busy worker as alive), nor a CORS
+preflight, which Litestar answers before any route.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Middleware, Receive, Scope, Send
+from litestar.serialization import encode_json
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Receive,
+    Scope,
+    Send,
+)
+
+from entrypoints.http.metrics import count_shed
+from entrypoints.http.problems import PROBLEM_JSON, overloaded_problem
+from entrypoints.http.response_headers import ALWAYS, NO_STORE, ensure_request_id
 
 NEVER_SHED: Final = frozenset({"/health/live", "/health/ready", "/metrics"})
-RETRY_AFTER_SECONDS: Final = 1
+
+RawHeaders = list[tuple[bytes, bytes]]
 
 
-class Overloaded(Exception):
-    """This worker already serves as many requests as it may; retry after ``retry_after`` s."""
-
-    retry_after = RETRY_AFTER_SECONDS
-
-
-class _InFlight:
-    count = 0
+def _raw(headers: dict[str, str]) -> RawHeaders:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
 
 
-def concurrency_limit(limit: int) -> Middleware:
-    """A middleware admitting at most ``limit`` requests at a time across every route of the app
-    (i.e. per worker); ``limit`` 0 admits all."""
+def _prebuilt_answer() -> tuple[int, RawHeaders, RawHeaders, bytes]:
+    """The status, the headers before and after CORS's (as Litestar orders them; the request id
+    comes last) and the body of every shed answer."""
+    problem, problem_headers = overloaded_problem()
+    body = encode_json(problem)
+    response = {**problem_headers, "content-type": PROBLEM_JSON, "content-length": str(len(body))}
+    return problem.status, _raw(response), _raw({**ALWAYS, **NO_STORE}), body
+
+
+def _cors_headers(config: CORSConfig, origin: str, has_cookie: bool) -> RawHeaders:
+    """What Litestar's CORS middleware adds to the answer of a request with an ``Origin``."""
+    headers = dict(config.simple_headers)
+    if (config.is_allow_all_origins and has_cookie) or (
+        not config.is_allow_all_origins and config.is_origin_allowed(origin)
+    ):
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Vary"] = "Origin"
+    headers["Access-Control-Allow-Headers"] = ", ".join(sorted(set(config.allow_headers)))
+    headers["Access-Control-Allow-Methods"] = ", ".join(sorted(set(config.allow_methods)))
+    return _raw(headers)
+
+
+def with_load_shedding(app: Litestar, limit: int) -> ASGIApp:
+    """``app`` admitting at most ``limit`` requests at a time (i.e. per worker); 0 admits all."""
     if limit < 0:
         raise ValueError("the concurrency limit must not be negative")
-    in_flight = _InFlight()  # one for the app: Litestar wraps each route in the middleware anew
+    if limit == 0:
+        return app
+    status, response_headers, every_answer_headers, body = _prebuilt_answer()
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    cors = app.cors_config
+    in_flight = 0
 
-    def middleware_factory(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if limit == 0 or scope["type"] != ScopeType.HTTP or scope["path"] in NEVER_SHED:
-                await app(scope, receive, send)
-                return
-            if in_flight.count >= limit:
-                raise Overloaded
-            in_flight.count += 1
-            try:
-                await app(scope, receive, send)
-            finally:
-                in_flight.count -= 1
+    async def shed(scope: HTTPScope, send: Send) -> None:
+        headers = response_headers
+        if cors is not None:
+            request_headers = dict(scope["headers"])
+            origin = request_headers.get(b"origin")
+            if origin is not None:
+                has_cookie = b"cookie" in request_headers
+                headers = headers + _cors_headers(cors, origin.decode("latin-1"), has_cookie)
+        request_id = (b"x-request-id", ensure_request_id(scope).encode("latin-1"))
+        count_shed(scope["method"])
+        start: HTTPResponseStartEvent = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, *every_answer_headers, request_id],
+        }
+        await send(start)
+        await send(end)
 
-        return middleware
+    async def application(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal in_flight
+        if (
+            scope["type"] != ScopeType.HTTP
+            or scope["path"] in NEVER_SHED
+            or _is_preflight(scope, cors)
+        ):
+            await app(scope, receive, send)
+            return
+        if in_flight >= limit:
+            await shed(scope, send)
+            return
+        in_flight += 1
+        try:
+            await app(scope, receive, send)
+        finally:
+            in_flight -= 1
 
-    return middleware_factory
+    return application
+
+
+def _is_preflight(scope: HTTPScope, cors: CORSConfig | None) -> bool:
+    return (
+        cors is not None
+        and scope["method"] == "OPTIONS"
+        and any(name == b"origin" for name, _ in scope["headers"])
+    )

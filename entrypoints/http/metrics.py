@@ -31,6 +31,8 @@ from entrypoints.http.response_headers import started_at
 METRICS_PATH: Final = "/metrics"
 UNMATCHED: Final = "(unmatched)"
 """The path label of requests no route answered (an unknown path, or a method the route lacks)."""
+SHED: Final = "(shed)"
+"""The path label of requests shed before routing (``load_shedding``), all answered 503."""
 KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD: Final = "OTHER"
 """The method label of any other method, so that clients cannot grow the label set."""
@@ -63,6 +65,11 @@ async def record_request(message: Message, scope: Scope) -> None:
     started = started_at(scope)
     if started is not None:
         DURATION.labels(*labels).observe(time.perf_counter() - started)
+
+
+def count_shed(method: object) -> None:
+    """Counts a shed request's 503 (no duration: it is answered at once, from prebuilt bytes)."""
+    REQUESTS.labels(method if known_method(method) else OTHER_METHOD, SHED, "503").inc()
 
 
 @get(METRICS_PATH, include_in_schema=False, sync_to_thread=True)

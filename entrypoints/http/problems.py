@@ -48,7 +48,6 @@ from domain.errors import (
     UnsupportedMfaMethod,
 )
 from entrypoints.http.client_disconnect import CLIENT_CLOSED_REQUEST, client_went_away
-from entrypoints.http.load_shedding import Overloaded
 from entrypoints.http.request_context import request_id_of
 from entrypoints.http.schemas import FieldError, Problem
 
@@ -65,6 +64,13 @@ class MalformedBody(Exception):
 
 class UnsupportedMediaType(Exception):
     """The body is not ``application/json``."""
+
+
+class Overloaded(Exception):
+    """The worker already serves as many requests as it may; retry after ``retry_after`` s.
+    ``load_shedding`` answers it before routing, with ``overloaded_problem()``."""
+
+    retry_after = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +343,20 @@ def problem_response(request: Request[Any, Any, Any], error: Exception) -> Respo
         estimated_skew_seconds=error.skew_seconds if isinstance(error, DeviceClockSkew) else None,
     )
     return _problem_response(problem, _headers_for(error, int(status)))
+
+
+def overloaded_problem() -> tuple[Problem, dict[str, str]]:
+    """The ``Overloaded`` entry's problem and headers, as ``problem_response`` would make them,
+    for an answer built once and sent without a request object."""
+    error = Overloaded()
+    entry = ERROR_TABLE[Overloaded]
+    problem = Problem(
+        type=TYPE_PREFIX + entry.slug,
+        title=entry.title,
+        status=int(entry.status),
+        detail=entry.public_detail or str(error),
+    )
+    return problem, _headers_for(error, problem.status)
 
 
 def _problem_response(problem: Problem, headers: dict[str, str]) -> Response[Problem]:

@@ -23,7 +23,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _STARTED = "mfa_started"
 
 
-def _ensure_request_id(scope: Scope) -> str:
+def ensure_request_id(scope: Scope) -> str:
+    """The request's id: the one already given, a well-formed incoming one, or a new one."""
     existing = request_id_of(scope)
     if existing != "unknown":
         return existing
@@ -43,7 +44,7 @@ def request_timing_middleware(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
-            request_id = _ensure_request_id(scope)
+            request_id = ensure_request_id(scope)
             scope_dict: Any = scope
             scope_dict[_STARTED] = time.perf_counter()
             bind_request(request_id, scope_dict.get("path_template", ""))
@@ -56,7 +57,7 @@ async def add_response_headers(message: Message, scope: Scope) -> None:
     """``before_send`` hook: the headers every response needs."""
     if message["type"] != "http.response.start":
         return
-    request_id = _ensure_request_id(scope)
+    request_id = ensure_request_id(scope)
     headers = MutableScopeHeaders.from_message(message)
     for name, value in {**ALWAYS, **NO_STORE}.items():
         headers[name] = value

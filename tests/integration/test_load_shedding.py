@@ -1,6 +1,6 @@
 """Bounded concurrency per worker, on a served process: past MFA_MAX_CONCURRENT_REQUESTS a request
-is answered 503 with Retry-After at once (not queued), health stays answered, and the admitted
-request is served as usual.
+is answered 503 with Retry-After at once (not queued) and counted in /metrics, health stays
+answered, and the admitted request is served as usual.
 
 A request is held in flight deterministically: its headers are sent, its body is not (the service
 reads the body after admitting it), until the test sends the rest.
@@ -23,6 +23,7 @@ from tests.support.waiting import CEILING_SECONDS
 
 HELD_BODY = b'{"code":"123456"}'
 FLOOD = 32
+SHED_POSTS = 'mfa_requests_total{method="POST",path="(shed)",status_code="503"}'
 
 
 def _environment(tmp_path: Path, limit: int) -> dict[str, str]:
@@ -110,7 +111,9 @@ def test_past_the_limit_requests_are_shed_at_once_and_health_still_answers(
             for response in flood:
                 _assert_shed(response)
             assert httpx.get(f"{base_url}/health/live", timeout=30).status_code == 200
-            assert httpx.get(f"{base_url}/metrics", timeout=30).status_code == 200
+            metrics = httpx.get(f"{base_url}/metrics", timeout=30)
+            assert metrics.status_code == 200
+            assert f"{SHED_POSTS} {float(FLOOD)}" in metrics.text
 
             held.sendall(HELD_BODY)
             assert _status_line(held) == "HTTP/1.1 404 Not Found"  # alice has no authenticator

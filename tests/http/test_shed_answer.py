@@ -1,0 +1,126 @@
+"""The shed answer, prebuilt before routing, is the very answer Litestar makes of the ``overloaded``
+problem (status, headers, body), and each one is counted in ``/metrics``.
+
+The app is the real one with two routes added under ``/health/`` (public, so no token is needed):
+one raises ``Overloaded`` through Litestar's error handling, as the shedding middleware used to;
+one holds a request in flight until the test lets it go, filling a limit of 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import httpx
+import pytest
+from litestar import Litestar, get
+from prometheus_client import REGISTRY
+
+from entrypoints.http.app import HttpOptions, build_http_app
+from entrypoints.http.load_shedding import with_load_shedding
+from entrypoints.http.problems import Overloaded
+
+ORIGIN = "https://ui.example.test"
+REQUEST_ID = "gateway-request-0001"
+
+
+@asynccontextmanager
+async def _no_services(_: Litestar) -> AsyncIterator[None]:
+    yield
+
+
+class _Held:
+    def __init__(self) -> None:
+        self.admitted = asyncio.Event()
+        self.released = asyncio.Event()
+
+
+def _app(held: _Held, cors_origins: tuple[str, ...]) -> Litestar:
+    app = build_http_app(
+        HttpOptions(admin_scope="mfa:admin", cors_origins=cors_origins), _no_services
+    )
+
+    @get("/health/test-overloaded", sync_to_thread=False)
+    def raise_overloaded() -> None:
+        raise Overloaded
+
+    @get("/health/test-hold")
+    async def hold() -> str:
+        held.admitted.set()
+        await held.released.wait()
+        return "released"
+
+    app.register(raise_overloaded)
+    app.register(hold)
+    return app
+
+
+def _shed_count(method: str) -> float:
+    labels = {"method": method, "path": "(shed)", "status_code": "503"}
+    return REGISTRY.get_sample_value("mfa_requests_total", labels) or 0.0
+
+
+@pytest.mark.parametrize("cors_origins", [(), (ORIGIN,)], ids=["no-cors", "cors"])
+async def test_a_shed_answer_is_litestars_overloaded_problem_and_is_counted(
+    cors_origins: tuple[str, ...],
+) -> None:
+    held = _Held()
+    litestar = _app(held, cors_origins)
+    shedding = with_load_shedding(litestar, limit=1)
+    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
+    headers = {"Origin": ORIGIN, "X-Request-Id": REQUEST_ID}
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        through_litestar = await client.get("/health/test-overloaded", headers=headers)
+        holding = asyncio.create_task(client.get("/health/test-hold"))
+        await held.admitted.wait()
+        before = _shed_count("POST")
+
+        shed = await client.post("/mfa/verify", json={"code": "123456"}, headers=headers)
+        live = await client.get("/health/live")
+
+        held.released.set()
+        assert (await holding).status_code == 200
+    assert shed.status_code == through_litestar.status_code == 503
+    assert shed.headers.multi_items() == through_litestar.headers.multi_items()
+    assert shed.content == through_litestar.content
+    assert shed.json()["type"] == "urn:mfa-service:problem:overloaded"
+    assert shed.headers["Retry-After"] == "1"
+    assert shed.headers["X-Request-Id"] == REQUEST_ID
+    assert ("Access-Control-Allow-Origin" in shed.headers) == bool(cors_origins)
+    assert _shed_count("POST") == before + 1
+    assert live.status_code == 200
+
+
+async def test_a_shed_answer_without_an_incoming_id_gets_its_own() -> None:
+    held = _Held()
+    shedding = with_load_shedding(_app(held, ()), limit=1)
+    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        holding = asyncio.create_task(client.get("/health/test-hold"))
+        await held.admitted.wait()
+        first = await client.get("/settings/MfaSecret")
+        second = await client.get("/settings/MfaSecret")
+        held.released.set()
+        await holding
+    assert first.status_code == second.status_code == 503
+    assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
+
+
+async def test_a_cors_preflight_is_never_shed() -> None:
+    held = _Held()
+    shedding = with_load_shedding(_app(held, (ORIGIN,)), limit=1)
+    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        holding = asyncio.create_task(client.get("/health/test-hold"))
+        await held.admitted.wait()
+        preflight = await client.options(
+            "/mfa/verify", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
+        )
+        shed = await client.options("/mfa/verify")
+        held.released.set()
+        await holding
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert shed.status_code == 503
