@@ -227,4 +227,4 @@ async def _waiting_for_a_lock(engine: AsyncEngine | None, sessions: int) -> bool
     assert engine is not None
     waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
     async with engine.connect() as connection:
-        return (await connection.execute(waiting)).scalar_one() >= sessions
+        return int((await connection.execute(waiting)).scalar_one()) >= sessions
