@@ -2,12 +2,12 @@
 in one transaction (``transaction``).
 
 The connection comes from the engine's pool (the same connections, limits and timeouts as every
-unit of work); nothing begins a transaction on it, so the statement commits on its own, and asyncpg
-prepares each statement text once per connection and keeps it (its statement cache). Errors are
-translated as ``translated_errors`` does for SQLAlchemy's, without the driver's message.
+unit of work); for ``fetch`` nothing begins a transaction on it, so the statement commits on its
+own. asyncpg prepares each statement text once per connection and keeps it (its statement cache).
+Errors are translated as ``translated_errors`` does for SQLAlchemy's, without the driver's message.
 
 A pooled connection the server closed meanwhile is replaced once, like ``Transaction``'s first
-statement: the statement could not have been sent on it.
+statement: the statement (or the BEGIN) could not have been sent on it.
 """
 
 from __future__ import annotations
@@ -78,10 +78,11 @@ async def _on_pooled_connection(
             connection = await engine.connect()
         try:
             driver = await _driver(connection)
-            began = driver.transaction() if in_transaction else None
+            began: Transaction | None = None
             first_statement = True  # nothing was done yet: a closed connection is replaced
             try:
-                if began is not None:
+                if in_transaction:
+                    began = driver.transaction()
                     await began.start()
                     first_statement = False
                 result = await work(driver)
