@@ -10,6 +10,8 @@ statement, and the statement that counts and writes starts once the lock is held
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Final
 from uuid import UUID
@@ -105,13 +107,14 @@ class PostgresEnrollmentStarts:
         self._records = records
 
     async def room(self, user_id: str, now: datetime, limits: EnrollmentLimits) -> list[Enrollment]:
-        rows = await fetch(
-            self._engine,
-            ROOM,
-            user_id,
-            AuditAction.ENROLLMENT_STARTED.value,
-            limits.window_start(now),
-        )
+        with _waits_are_bounded():
+            rows = await fetch(
+                self._engine,
+                ROOM,
+                user_id,
+                AuditAction.ENROLLMENT_STARTED.value,
+                limits.window_start(now),
+            )
         active = [enrollment_from_record(row) for row in rows if row["id"] is not None]
         limits.check(rows[0]["recent_starts"], len(active))
         return active
@@ -154,10 +157,8 @@ class PostgresEnrollmentStarts:
                 raise RuntimeError("the start was neither stored nor refused")
             return stored
 
-        try:
+        with _waits_are_bounded():
             stored = await transaction(self._engine, locked_store)
-        except asyncpg.LockNotAvailableError:  # lock_timeout: another start holds the user
-            raise DependencyUnavailable(DATABASE, cause="LockNotAvailableError") from None
         self._records.committed(
             started if stored["replaced"] is None else _both(replacement, started)
         )
@@ -192,3 +193,15 @@ def _only_row(records: Records) -> AuditEvent:
 
 def _both(first: Records, second: Records) -> Records:
     return Records(first.audit + second.audit, first.notifications + second.notifications)
+
+
+@contextmanager
+def _waits_are_bounded() -> Iterator[None]:
+    """A lock waited for longer than ``lock_timeout`` (the user's, held by a start that does not
+    end; a table's) is the database being unavailable, as for the unit of work's statements."""
+    try:
+        yield
+    except asyncpg.LockNotAvailableError as error:
+        raise DependencyUnavailable(
+            DATABASE, cause=f"LockNotAvailableError, SQLSTATE {error.sqlstate}"
+        ) from None

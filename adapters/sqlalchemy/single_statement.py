@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import asyncpg
 from asyncpg.transaction import Transaction
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from adapters.sqlalchemy.errors import DATABASE, translated_errors
 from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
@@ -77,7 +78,9 @@ async def _on_pooled_connection(
         with translated_errors():  # checking a connection out of the pool
             connection = await engine.connect()
         try:
-            driver = await _driver(connection)
+            with translated_errors():
+                pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
             began: Transaction | None = None
             first_statement = True  # nothing was done yet: a closed connection is replaced
             try:
@@ -89,6 +92,7 @@ async def _on_pooled_connection(
                 if began is not None:
                     await began.commit()
             except _CLOSED as error:
+                _replace_pooled_connections(engine, pooled, error)
                 await connection.invalidate()
                 if attempt == 2 or not first_statement:
                     raise DependencyUnavailable(DATABASE, cause=type(error).__name__) from None
@@ -137,11 +141,15 @@ def _translated(error: BaseException) -> BaseException:
     return DependencyUnavailable(DATABASE, cause=_name(error))
 
 
-async def _driver(connection: AsyncConnection) -> asyncpg.Connection:
-    with translated_errors():
-        raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
+def _replace_pooled_connections(
+    engine: AsyncEngine, closed: PoolProxiedConnection, error: BaseException
+) -> None:
+    """The server closed ``closed``: the pool's other connections made before it were most likely
+    closed with it (a restart, a failover), so each is replaced at its next checkout instead of
+    failing its request. SQLAlchemy does the same with a disconnect it sees itself
+    (``Connection._handle_dbapi_exception``: ``engine.pool._invalidate``), which these statements
+    bypass."""
+    engine.sync_engine.pool._invalidate(closed, error)
 
 
 def _name(error: BaseException) -> str:

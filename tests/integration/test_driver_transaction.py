@@ -127,3 +127,22 @@ async def test_a_connection_lost_during_the_work_is_not_used_again_and_the_work_
 
     assert len(runs) == 1
     assert await _backend(engine) != runs[0]
+
+
+async def test_the_pooled_connections_closed_with_it_are_replaced_too(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, DatabaseLimits(pool_size=3, max_overflow=0))
+    try:
+        connections = [await engine.connect() for _ in range(3)]
+        pids = [
+            int((await c.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
+            for c in connections
+        ]
+        for connection in connections:
+            await connection.close()
+        for pid in pids:
+            assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", pid)
+
+        assert await _backend(engine) not in pids
+        assert await transaction(engine, lambda driver: driver.fetchval("SELECT 1")) == 1
+    finally:
+        await engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory.operational_metrics import MemoryOperationalMetrics
 from adapters.sqlalchemy.postgres_enrollment_starts import PostgresEnrollmentStarts
 from application.enrollment_limits import EnrollmentLimits
-from application.errors import EnrollmentRateLimited, TooManyAuthenticators
+from application.errors import DependencyUnavailable, EnrollmentRateLimited, TooManyAuthenticators
 from application.event_records import EventRecords
 from application.ports.audit import AuditAction, AuditEvent, AuditQuery, RequestContext
 from application.ports.enrollment_starts import EnrollmentStarts
@@ -228,3 +228,19 @@ async def _waiting_for_a_lock(engine: AsyncEngine | None, sessions: int) -> bool
     waiting = sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
     async with engine.connect() as connection:
         return int((await connection.execute(waiting)).scalar_one()) >= sessions
+
+
+@pytest.mark.parametrize("store", ["postgres", "postgres-one-transaction"], indirect=True)
+async def test_a_user_lock_held_past_the_lock_timeout_is_a_503_and_writes_nothing(
+    store: Store,
+) -> None:
+    """The memory store's lock waits as long as its holder; SQLite's is the database's write lock,
+    held by one transaction at a time: the databases with a lock timeout run this."""
+    async with store.unit_of_work() as holder:
+        await holder.enrollments.lock_user(USER)
+        with pytest.raises(DependencyUnavailable):
+            await store.start()
+
+    assert await store.enrollments() == {}
+    assert await store.audited() == []
+    assert store.metrics.counts == {}
