@@ -58,7 +58,8 @@ class StartEnrollment:
     after the commit, so any failure before it returns no secret and leaves no row. A user's earlier
     pending enrollment is replaced in the same transaction, so its secret stops working. A user who
     has an active authenticator needs a step-up to add another (RFC 9470); the old one stays valid
-    until the new one is confirmed.
+    until the new one is confirmed. The store's part is ``EnrollmentStarts``: the room read before
+    the step-up, and the start stored with the limits checked again under the user's lock.
 
     Raises:
         UnsupportedMfaMethod: the method is not on the allow-list.
