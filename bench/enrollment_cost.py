@@ -7,7 +7,10 @@ the QR code) and ``EnrollmentStarts.store`` (the start under the user's lock), d
 1. by the unit of work's repositories (TransactionalEnrollmentStarts, what every store can do and
    what Postgres did before: two transactions, 4 and 8 to 9 round trips);
 2. by PostgresEnrollmentStarts on bare asyncpg (the product on Postgres: one statement, then
-   BEGIN, the lock, one statement, COMMIT; each statement prepared once per connection).
+   BEGIN, the lock, one statement, COMMIT; each statement prepared once per connection);
+3. for comparison only, the same with the start stored by its statement alone, without BEGIN, the
+   lock and COMMIT: what those three cost. It is not sound (two starts at once can both pass the
+   hourly limit: the statement counts from the snapshot it started with), hence not the product.
 
 Each for a new user (the bench's enrollments) and for a user whose pending enrollment the start
 replaces. The ways alternate batch by batch (``--rounds``) in this one process, and each figure is
@@ -31,7 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrations.runner import upgrade
-from adapters.sqlalchemy.postgres_enrollment_starts import PostgresEnrollmentStarts
+from adapters.sqlalchemy.postgres_enrollment_starts import (
+    STORE,
+    PostgresEnrollmentStarts,
+    check_stored,
+)
+from adapters.sqlalchemy.single_statement import fetch_row
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.enrollment_limits import EnrollmentLimits
 from application.event_records import EventRecords
@@ -48,6 +56,22 @@ START: Final = datetime(2026, 1, 1, tzinfo=UTC)
 CONTEXT: Final = RequestContext("bench-request-id", "127.0.0.1", "bench")
 RECORDS: Final = EventRecords()
 LIMITS: Final = EnrollmentLimits(max_active=5, max_starts_per_hour=1_000_000)
+
+
+class StatementAlone(PostgresEnrollmentStarts):
+    """The start's statement in its own implicit transaction, unlocked (for the comparison only)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine, RECORDS)
+        self._statements = engine
+
+    async def store(
+        self, enrollment: Enrollment, limits: EnrollmentLimits, context: RequestContext
+    ) -> None:
+        started, replacement, arguments = self.prepare(enrollment, limits, context)
+        stored = await fetch_row(self._statements, STORE, *arguments)
+        check_stored(stored, limits)
+        self.committed(stored, started, replacement)
 
 
 def _enrollment(user: str, now: datetime) -> Enrollment:
@@ -100,6 +124,7 @@ async def _measure(engine: AsyncEngine, calls: int, rounds: int) -> list[tuple[s
             "bare asyncpg, one statement + one transaction (after)",
             PostgresEnrollmentStarts(engine, RECORDS),
         ),
+        ("bare asyncpg, two statements, no lock (unsound, for comparison)", StatementAlone(engine)),
     ]
     cases = [("new user", False), ("pending one replaced", True)]
     figures: dict[tuple[str, str], list[tuple[float, float]]] = {}

@@ -122,46 +122,66 @@ class PostgresEnrollmentStarts:
     async def store(
         self, enrollment: Enrollment, limits: EnrollmentLimits, context: RequestContext
     ) -> None:
+        started, replacement, arguments = self.prepare(enrollment, limits, context)
+
+        async def locked_store(driver: asyncpg.Connection) -> asyncpg.Record:
+            await driver.execute(LOCK_USER, user_lock_key(enrollment.user_id))
+            stored = await driver.fetchrow(STORE, *arguments)
+            check_stored(stored, limits)  # a refusal raises: rolled back
+            return stored
+
+        with _waits_are_bounded():
+            stored = await transaction(self._engine, locked_store)
+        self.committed(stored, started, replacement)
+
+    def prepare(
+        self, enrollment: Enrollment, limits: EnrollmentLimits, context: RequestContext
+    ) -> tuple[Records, Records, tuple[object, ...]]:
+        """The records of the start and of a replacement, and ``STORE``'s arguments."""
         user_id, now = enrollment.user_id, enrollment.created_at
         acting = Acting(context)
         started = self._records.of(enrollment.collect_events(), acting)
         replacement = self._records.of([EnrollmentReplaced(user_id, now, _REPLACED)], acting)
         start, replaced = _only_row(started), _only_row(replacement)
         row = to_row(enrollment)
+        arguments = (
+            user_id,
+            AuditAction.ENROLLMENT_STARTED.value,
+            limits.window_start(now),
+            limits.max_starts_per_hour,
+            limits.max_active,
+            *(row[column] for column in _ENROLLMENT_COLUMNS),
+            start.context.request_id[:64],
+            (start.context.client_address or "")[:64] or None,
+            (start.context.user_agent or "")[:256] or None,
+            start.actor,
+            start.reason,
+            start.ticket,
+            replaced.action.value,
+            replaced.occurred_at,
+            replaced.detail,
+            start.action.value,
+            start.occurred_at,
+            start.detail,
+        )
+        return started, replacement, arguments
 
-        async def locked_store(driver: asyncpg.Connection) -> asyncpg.Record:
-            await driver.execute(LOCK_USER, user_lock_key(user_id))
-            stored = await driver.fetchrow(
-                STORE,
-                user_id,
-                AuditAction.ENROLLMENT_STARTED.value,
-                limits.window_start(now),
-                limits.max_starts_per_hour,
-                limits.max_active,
-                *(row[column] for column in _ENROLLMENT_COLUMNS),
-                start.context.request_id[:64],
-                (start.context.client_address or "")[:64] or None,
-                (start.context.user_agent or "")[:256] or None,
-                start.actor,
-                start.reason,
-                start.ticket,
-                replaced.action.value,
-                replaced.occurred_at,
-                replaced.detail,
-                start.action.value,
-                start.occurred_at,
-                start.detail,
-            )
-            if stored["added"] != 1:
-                limits.check(stored["recent_starts"], stored["active"])  # raises: rolled back
-                raise RuntimeError("the start was neither stored nor refused")
-            return stored
-
-        with _waits_are_bounded():
-            stored = await transaction(self._engine, locked_store)
+    def committed(self, stored: asyncpg.Record, started: Records, replacement: Records) -> None:
+        """Counts what ``STORE`` wrote, once committed."""
         self._records.committed(
             started if stored["replaced"] is None else _both(replacement, started)
         )
+
+
+def check_stored(stored: asyncpg.Record, limits: EnrollmentLimits) -> None:
+    """Returns when ``STORE`` stored the start.
+
+    Raises:
+        EnrollmentRateLimited, TooManyAuthenticators: it counted no room.
+    """
+    if stored["added"] != 1:
+        limits.check(stored["recent_starts"], stored["active"])
+        raise RuntimeError("the start was neither stored nor refused")
 
 
 _ENROLLMENT_COLUMNS: Final = (
