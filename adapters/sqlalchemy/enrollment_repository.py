@@ -104,6 +104,11 @@ _LOCK_USER = sa.select(
 """A transaction-scoped advisory lock on the user: released by COMMIT or ROLLBACK, held by no row."""
 
 
+def user_lock_key(user_id: str) -> str:
+    """The text whose hash ``lock_user`` locks (postgres_enrollment_starts.py takes the same)."""
+    return f"enrollments:{user_id}"
+
+
 class SqlEnrollmentRepository:
     """Implements EnrollmentRepository inside the unit of work's transaction."""
 
@@ -114,7 +119,7 @@ class SqlEnrollmentRepository:
         if self._transaction.dialect_name != "postgresql":
             return  # SQLite's transactions begin IMMEDIATE: they hold the database's write lock
         with translated_errors():
-            await self._transaction.execute(_LOCK_USER, {"key": f"enrollments:{user_id}"})
+            await self._transaction.execute(_LOCK_USER, {"key": user_lock_key(user_id)})
 
     async def _all(self, query: sa.Select[Any], **parameters: Any) -> list[Enrollment]:
         with translated_errors():

@@ -160,7 +160,7 @@ class PostgresCheckReservations:
             )
         except asyncpg.LockNotAvailableError:
             raise ThrottleBusy("another check of this user is in flight") from None
-        authenticators = [_enrollment(row) for row in rows if row["id"] is not None]
+        authenticators = [enrollment_from_record(row) for row in rows if row["id"] is not None]
         if rows[0]["reserved"] == 1:
             return CheckStart(authenticators, reserved=True, retry_after=None)
         if not any(digits is None or a.policy.digits in digits for a in authenticators):
@@ -173,7 +173,7 @@ class PostgresCheckReservations:
         return CheckStart(authenticators, reserved=False, retry_after=retry_after)
 
 
-def _enrollment(row: Any) -> Enrollment:
+def enrollment_from_record(row: Any) -> Enrollment:
     return Enrollment(
         id=UUID(bytes=row["id"].bytes),
         user_id=row["user_id"],

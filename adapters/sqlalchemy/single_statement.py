@@ -1,26 +1,33 @@
-"""One SQL statement on bare asyncpg, in its own implicit transaction: one round trip.
+"""One SQL statement on bare asyncpg, in its own implicit transaction: one round trip; or a few
+in one transaction (``transaction``).
 
 The connection comes from the engine's pool (the same connections, limits and timeouts as every
-unit of work); nothing begins a transaction on it, so the statement commits on its own, and asyncpg
-prepares each statement text once per connection and keeps it (its statement cache). Errors are
-translated as ``translated_errors`` does for SQLAlchemy's, without the driver's message.
+unit of work); for ``fetch`` nothing begins a transaction on it, so the statement commits on its
+own. asyncpg prepares each statement text once per connection and keeps it (its statement cache).
+Errors are translated as ``translated_errors`` does for SQLAlchemy's, without the driver's message.
 
 A pooled connection the server closed meanwhile is replaced once, like ``Transaction``'s first
-statement: the statement could not have been sent on it.
+statement: the statement (or the BEGIN) could not have been sent on it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
+from asyncpg.transaction import Transaction
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from adapters.sqlalchemy.errors import DATABASE, translated_errors
 from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _CLOSED = (
     asyncpg.ConnectionDoesNotExistError,
@@ -48,44 +55,101 @@ async def fetch(engine: AsyncEngine, statement: str, *arguments: Any) -> list[as
         asyncpg.LockNotAvailableError: as it came (a NOWAIT lock refused: the caller's to say).
         ConcurrentUpdate, StoreRefusedValue, DependencyUnavailable: as ``translated_errors``.
     """
+
+    async def run(driver: asyncpg.Connection) -> list[asyncpg.Record]:
+        rows: list[asyncpg.Record] = await driver.fetch(statement, *arguments)
+        return rows
+
+    return await _on_pooled_connection(engine, run, in_transaction=False)
+
+
+async def transaction(engine: AsyncEngine, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """What ``work`` returns, run on a pooled connection between BEGIN and COMMIT: as many round
+    trips as its statements, and those two. Whatever ``work`` raises rolls back, and comes through
+    as ``fetch``'s errors do. The BEGIN runs once more on a new connection when its connection
+    was found closed; ``work`` runs once."""
+    return await _on_pooled_connection(engine, work, in_transaction=True)
+
+
+async def _on_pooled_connection(
+    engine: AsyncEngine, work: Callable[[asyncpg.Connection], Awaitable[T]], *, in_transaction: bool
+) -> T:
     for attempt in (1, 2):
         with translated_errors():  # checking a connection out of the pool
             connection = await engine.connect()
         try:
-            driver = await _driver(connection)
+            with translated_errors():
+                pooled = await connection.get_raw_connection()
+            driver: asyncpg.Connection = pooled.driver_connection
+            began: Transaction | None = None
+            first_statement = True  # nothing was done yet: a closed connection is replaced
             try:
-                rows: list[asyncpg.Record] = await driver.fetch(statement, *arguments)
+                if in_transaction:
+                    began = driver.transaction()
+                    await began.start()
+                    first_statement = False
+                result = await work(driver)
+                if began is not None:
+                    await began.commit()
             except _CLOSED as error:
+                _replace_pooled_connections(engine, pooled, error)
                 await connection.invalidate()
-                if attempt == 2:
+                if attempt == 2 or not first_statement:
                     raise DependencyUnavailable(DATABASE, cause=type(error).__name__) from None
                 logger.warning("a pooled database connection was closed; using a new one")
                 continue
-            except asyncpg.LockNotAvailableError:
-                raise
-            except asyncpg.IntegrityConstraintViolationError as error:
-                raise ConcurrentUpdate(
-                    f"a constraint refused the change ({_name(error)})"
-                ) from None
-            except asyncpg.DataError as error:
-                raise StoreRefusedValue(f"the database refused a value ({_name(error)})") from None
             except (TimeoutError, OSError) as error:
                 await connection.invalidate()  # silent: the next statement would wait as long
                 raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
-            except asyncpg.PostgresError as error:
-                raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
-            return rows
+            except BaseException as error:
+                await _roll_back(connection, driver, began)
+                translated = _translated(error)
+                if translated is error:
+                    raise
+                raise translated from None
+            return result
         finally:
             with translated_errors():
                 await connection.close()
     raise AssertionError("unreachable")
 
 
-async def _driver(connection: AsyncConnection) -> asyncpg.Connection:
-    with translated_errors():
-        raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
+async def _roll_back(
+    connection: AsyncConnection, driver: asyncpg.Connection, began: Transaction | None
+) -> None:
+    """Ends the transaction an error left open. A connection whose transaction did not end as
+    asyncpg expects (BEGIN or COMMIT failed, or the ROLLBACK) is not pooled again: the pool's own
+    reset knows nothing of a transaction begun on the driver."""
+    if began is None:
+        return
+    if driver.is_in_transaction():
+        with contextlib.suppress(Exception):  # the error being handled is the one to report
+            await began.rollback()
+            return
+    await connection.invalidate()
+
+
+def _translated(error: BaseException) -> BaseException:
+    if isinstance(error, asyncpg.LockNotAvailableError) or not isinstance(
+        error, asyncpg.PostgresError
+    ):
+        return error
+    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
+        return ConcurrentUpdate(f"a constraint refused the change ({_name(error)})")
+    if isinstance(error, asyncpg.DataError):
+        return StoreRefusedValue(f"the database refused a value ({_name(error)})")
+    return DependencyUnavailable(DATABASE, cause=_name(error))
+
+
+def _replace_pooled_connections(
+    engine: AsyncEngine, closed: PoolProxiedConnection, error: BaseException
+) -> None:
+    """The server closed ``closed``: the pool's other connections made before it were most likely
+    closed with it (a restart, a failover), so each is replaced at its next checkout instead of
+    failing its request. SQLAlchemy does the same with a disconnect it sees itself
+    (``Connection._handle_dbapi_exception``: ``engine.pool._invalidate``), which these statements
+    bypass."""
+    engine.sync_engine.pool._invalidate(closed, error)
 
 
 def _name(error: BaseException) -> str:

@@ -5,24 +5,23 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from application.errors import EnrollmentRateLimited, TooManyAuthenticators
+from application.enrollment_limits import EnrollmentLimits
 from application.otpauth_names import label_for
-from application.ports.audit import AuditAction, RequestContext
+from application.ports.audit import RequestContext
 from application.ports.clock import Clock
+from application.ports.enrollment_starts import EnrollmentStarts
 from application.ports.qr_renderer import DEFAULT_QR_SCALE, QrFormat, QrRenderer
 from application.ports.secret_cipher import SecretCipher, SecretOwner
-from application.ports.unit_of_work import UnitOfWork
 from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.step_up import Authentication, StepUp
+from application.use_cases.enrollment_starts import TransactionalEnrollmentStarts
 from application.use_cases.started_enrollment import StartedEnrollment
 from domain.enrollment import Enrollment
 from domain.mfa_method import MfaMethod
 from domain.policy import TotpPolicy
 from domain.secret import SECRET_BYTES, TotpSecret
-
-RATE_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +33,10 @@ class EnrollmentSettings:
     pending_ttl: timedelta
     max_active: int = 5
     max_starts_per_hour: int = 10
+
+    @property
+    def limits(self) -> EnrollmentLimits:
+        return EnrollmentLimits(self.max_active, self.max_starts_per_hour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,8 @@ class StartEnrollment:
     after the commit, so any failure before it returns no secret and leaves no row. A user's earlier
     pending enrollment is replaced in the same transaction, so its secret stops working. A user who
     has an active authenticator needs a step-up to add another (RFC 9470); the old one stays valid
-    until the new one is confirmed.
+    until the new one is confirmed. The store's part is ``EnrollmentStarts``: the room read before
+    the step-up, and the start stored with the limits checked again under the user's lock.
 
     Raises:
         UnsupportedMfaMethod: the method is not on the allow-list.
@@ -77,9 +81,10 @@ class StartEnrollment:
         clock: Clock,
         settings: EnrollmentSettings,
         step_up: StepUp,
+        starts: EnrollmentStarts | None = None,
     ) -> None:
         self._step_up = step_up
-        self._unit_of_work = unit_of_work
+        self._starts = starts or TransactionalEnrollmentStarts(unit_of_work)
         self._cipher = cipher
         self._qr_renderer = qr_renderer
         self._clock = clock
@@ -87,12 +92,11 @@ class StartEnrollment:
 
     async def __call__(self, command: StartEnrollmentCommand) -> StartedEnrollment:
         method = MfaMethod.parse(command.mfa_method)
-        policy = self._settings.policy
+        policy, limits = self._settings.policy, self._settings.limits
         label = label_for(self._settings.issuer, command.account_name, command.user_id, policy)
         now = self._clock.now()
-        async with self._unit_of_work() as uow:
-            active = await self._room(uow, command.user_id, now)
-        if active:
+        # Checked before the step-up, so these refusals come first; checked again by ``store``.
+        if await self._starts.room(command.user_id, now, limits):
             await self._step_up.require(
                 command.user_id,
                 command.authentication,
@@ -117,35 +121,5 @@ class StartEnrollment:
         started = StartedEnrollment.of(
             enrollment, secret, label, self._qr_renderer, command.qr_format, command.qr_scale
         )
-
-        async with self._unit_of_work(command.context) as uow:
-            await uow.enrollments.lock_user(command.user_id)
-            await self._room(uow, command.user_id, now)
-            replaced = await uow.enrollments.pending_for_user(command.user_id)
-            if replaced is not None:
-                replaced.give_way(now)
-                await uow.enrollments.remove(replaced)
-            await uow.enrollments.add(enrollment)
-            await uow.commit()
+        await self._starts.store(enrollment, limits, command.context)
         return started
-
-    async def _room(self, uow: UnitOfWork, user_id: str, now: datetime) -> list[Enrollment]:
-        """The user's active authenticators, when the user may start one more enrollment. Checked
-        before the step-up (so these refusals come first), and again in the transaction that
-        writes, under the user's enrollment lock: two starts at once cannot both pass a limit.
-
-        Raises:
-            EnrollmentRateLimited: ``max_starts_per_hour`` starts in the last hour.
-            TooManyAuthenticators: ``max_active`` active authenticators.
-        """
-        active = await uow.enrollments.active_for_user(user_id)
-        recent = await uow.audit.count_since(
-            user_id, AuditAction.ENROLLMENT_STARTED, now - RATE_WINDOW
-        )
-        if recent >= self._settings.max_starts_per_hour:
-            raise EnrollmentRateLimited(int(RATE_WINDOW.total_seconds()))
-        if len(active) >= self._settings.max_active:
-            raise TooManyAuthenticators(
-                f"at most {self._settings.max_active} authenticators; remove one first"
-            )
-        return active

@@ -34,6 +34,7 @@ from application.event_records import EventRecords
 from application.ports.check_reservations import CheckReservations
 from application.ports.clock import Clock
 from application.ports.code_acceptance import CodeAcceptance
+from application.ports.enrollment_starts import EnrollmentStarts
 from application.ports.notifications import Notifier
 from application.ports.operational_metrics import OperationalMetrics
 from application.ports.qr_renderer import QrRenderer
@@ -95,6 +96,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
         tracer = trace.get_tracer("mfa", tracer_provider=overrides.tracer_provider)
         reservations: CheckReservations | None = None
         acceptance: CodeAcceptance | None = None
+        starts: EnrollmentStarts | None = None
         if overrides.unit_of_work is not None:
             unit_of_work = overrides.unit_of_work
         else:
@@ -103,9 +105,10 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             )
             unit_of_work = database.unit_of_work
             probes.append(database.probe)
-            if database.checks is not None:
-                reservations = database.checks.reservations
-                acceptance = database.checks.acceptance
+            if database.statements is not None:
+                reservations = database.statements.reservations
+                acceptance = database.statements.acceptance
+                starts = database.statements.starts
         if overrides.cipher is not None:
             cipher = overrides.cipher
         else:
@@ -131,6 +134,7 @@ async def build_services(settings: Settings, overrides: Overrides) -> AsyncItera
             readiness_probes=overrides.readiness_probes or tuple(probes),
             reservations=reservations,
             acceptance=acceptance,
+            enrollment_starts=starts,
         )
         notifier = overrides.notifier or await open_notifier(settings, stack)
         await stack.enter_async_context(

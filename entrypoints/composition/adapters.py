@@ -23,6 +23,7 @@ from adapters.prometheus.measured_cipher import MeasuredCipher
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.migrations.runner import ensure_schema_is_current, upgrade
 from adapters.sqlalchemy.postgres_checks import PostgresCheckReservations, PostgresCodeAcceptance
+from adapters.sqlalchemy.postgres_enrollment_starts import PostgresEnrollmentStarts
 from adapters.sqlalchemy.readiness import DatabaseProbe
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system.secret_file import load_or_create_secret, read_secret
@@ -41,6 +42,7 @@ from adapters.vault.transit_cipher import VaultTransitCipher
 from application.event_records import EventRecords
 from application.ports.check_reservations import CheckReservations
 from application.ports.code_acceptance import CodeAcceptance
+from application.ports.enrollment_starts import EnrollmentStarts
 from application.ports.notifications import Notifier
 from application.ports.readiness import ReadinessProbe
 from application.ports.secret_cipher import SecretCipher
@@ -92,19 +94,21 @@ async def bring_schema_up(engine: AsyncEngine, settings: Settings) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckStatements:
-    """A store's own statements for the two units of a code check (Postgres: one statement
-    each); elsewhere the use cases run them on the units of work."""
+class HotStatements:
+    """A store's own statements for the units every request of the hot paths runs (Postgres: a
+    code check's two, one statement each; an enrollment's start, one statement and one
+    transaction); elsewhere the use cases run them on the units of work."""
 
     reservations: CheckReservations
     acceptance: CodeAcceptance
+    starts: EnrollmentStarts
 
 
 @dataclass(frozen=True, slots=True)
 class Database:
     unit_of_work: UnitOfWorkFactory
     probe: ReadinessProbe
-    checks: CheckStatements | None
+    statements: HotStatements | None
 
 
 async def open_database(
@@ -120,12 +124,14 @@ async def open_database(
         measure_engine(engine, engine.dialect.name)
         trace_engine(engine, tracer_provider)
         await bring_schema_up(engine, settings)
-    checks = None
+    statements = None
     if engine.dialect.name == "postgresql":
-        checks = CheckStatements(
-            PostgresCheckReservations(engine, records), PostgresCodeAcceptance(engine, records)
+        statements = HotStatements(
+            PostgresCheckReservations(engine, records),
+            PostgresCodeAcceptance(engine, records),
+            PostgresEnrollmentStarts(engine, records),
         )
-    return Database(SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), checks)
+    return Database(SqlUnitOfWorkFactory(engine), DatabaseProbe(engine), statements)
 
 
 async def open_cipher(

@@ -11,6 +11,7 @@ from application.idempotency import IdempotencyGuard
 from application.ports.check_reservations import CheckReservations
 from application.ports.clock import Clock
 from application.ports.code_acceptance import CodeAcceptance
+from application.ports.enrollment_starts import EnrollmentStarts
 from application.ports.notifications import Notifier
 from application.ports.operational_metrics import OperationalMetrics
 from application.ports.otp_generator import OtpGenerator
@@ -58,6 +59,8 @@ class Ports:
     """The store's own one-statement check reservations (Postgres), else the units of work."""
     acceptance: CodeAcceptance | None = None
     """The store's own one-statement code acceptance (Postgres), else the units of work."""
+    enrollment_starts: EnrollmentStarts | None = None
+    """The store's own enrollment starts (Postgres), else the units of work."""
 
 
 def wire_services(settings: Settings, ports: Ports) -> Services:
@@ -97,6 +100,7 @@ def wire_services(settings: Settings, ports: Ports) -> Services:
                 max_starts_per_hour=settings.enrollments_per_hour,
             ),
             step_up=step_up,
+            starts=ports.enrollment_starts,
         ),
         confirm_enrollment=ConfirmEnrollment(
             unit_of_work=unit_of_work,

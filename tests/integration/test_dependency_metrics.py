@@ -38,6 +38,11 @@ def test_a_statement_family_is_its_verb_and_first_table_never_a_value() -> None:
         "insert audit_events"
     )
     assert statement_family("SELECT 1") == "select"
+    assert statement_family(
+        "WITH old AS (SELECT id FROM enrollments FOR UPDATE NOWAIT),"
+        " gone AS (DELETE FROM enrollments WHERE id = $1)"
+        " INSERT INTO audit_events (action) SELECT $2 FROM old"
+    ) == ("with delete enrollments")
 
 
 async def test_postgres_statements_and_pool_are_measured(postgres_url: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -67,6 +67,21 @@ async def eventually(
     """``wait_until`` for a test on the event loop: the loop keeps running while it waits."""
     deadline = time.monotonic() + ceiling
     while not condition():
+        if time.monotonic() > deadline:
+            raise WaitFailed(f"not within {ceiling:.0f} s: {what}")
+        await asyncio.sleep(interval)
+
+
+async def eventually_found(
+    probe: Callable[[], Awaitable[bool]],
+    what: str,
+    *,
+    ceiling: float = CEILING_SECONDS,
+    interval: float = 0.05,
+) -> None:
+    """``eventually`` for a condition that is itself awaited (a query)."""
+    deadline = time.monotonic() + ceiling
+    while not await probe():
         if time.monotonic() > deadline:
             raise WaitFailed(f"not within {ceiling:.0f} s: {what}")
         await asyncio.sleep(interval)

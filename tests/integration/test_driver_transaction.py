@@ -1,0 +1,148 @@
+"""``single_statement.transaction`` on Postgres: a pooled connection the server closed is replaced
+at BEGIN, never once the work began; whatever the work raises rolls back and leaves a connection
+the pool can hand out again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
+from adapters.sqlalchemy.single_statement import fetch_row, transaction
+from adapters.sqlalchemy.transaction import Transaction
+from application.errors import ConcurrentUpdate, DependencyUnavailable
+
+BACKEND_PID = sa.text("SELECT pg_backend_pid()")
+LOCK = 736_001
+"""A transaction's advisory lock: held until it commits or rolls back."""
+
+
+@pytest.fixture
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_url, DatabaseLimits(pool_size=1, max_overflow=0))
+    yield engine
+    await engine.dispose()
+
+
+async def _admin(postgres_url: str, query: str, *arguments: object) -> object:
+    """``query`` on a connection of its own, outside the engine's pool."""
+    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(dsn)
+    try:
+        return await connection.fetchval(query, *arguments)
+    finally:
+        await connection.close()
+
+
+async def _lock_is_free(postgres_url: str) -> bool:
+    return bool(await _admin(postgres_url, "SELECT pg_try_advisory_lock($1)", LOCK))
+
+
+async def _backend(engine: AsyncEngine) -> int:
+    return int((await fetch_row(engine, "SELECT pg_backend_pid()"))[0])
+
+
+async def test_the_work_commits_and_its_transaction_ends(
+    engine: AsyncEngine, postgres_url: str
+) -> None:
+    async def work(driver: asyncpg.Connection) -> int:
+        await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+        return int(await driver.fetchval("SELECT pg_backend_pid()"))
+
+    pid = await transaction(engine, work)
+
+    assert await _lock_is_free(postgres_url)
+    assert await _backend(engine) == pid
+
+
+async def test_what_the_work_raises_rolls_back_and_the_connection_is_pooled_again(
+    engine: AsyncEngine, postgres_url: str
+) -> None:
+    pid = await _backend(engine)
+
+    async def refused(driver: asyncpg.Connection) -> None:
+        await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+        raise LookupError("the work's own refusal")
+
+    with pytest.raises(LookupError):
+        await transaction(engine, refused)
+
+    assert await _lock_is_free(postgres_url)
+    assert await _backend(engine) == pid
+    unit = Transaction(engine)  # SQLAlchemy's own transactions still begin on it
+    await unit.open()
+    try:
+        assert (await unit.execute(BACKEND_PID)).scalar_one() == pid
+    finally:
+        await unit.close()
+
+
+async def test_a_refused_constraint_is_a_concurrent_update_and_rolls_back(
+    engine: AsyncEngine, postgres_url: str
+) -> None:
+    async def duplicate(driver: asyncpg.Connection) -> None:
+        await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+        await driver.execute("CREATE TEMPORARY TABLE once (id int PRIMARY KEY) ON COMMIT DROP")
+        await driver.execute("INSERT INTO once VALUES (1), (1)")
+
+    with pytest.raises(ConcurrentUpdate):
+        await transaction(engine, duplicate)
+
+    assert await _lock_is_free(postgres_url)
+
+
+async def test_a_pooled_connection_closed_by_the_server_is_replaced_at_begin(
+    engine: AsyncEngine, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = await _backend(engine)
+    assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", before)
+    runs: list[int] = []
+
+    async def work(driver: asyncpg.Connection) -> None:
+        runs.append(int(await driver.fetchval("SELECT pg_backend_pid()")))
+
+    await transaction(engine, work)
+
+    assert len(runs) == 1 and runs[0] != before
+    assert "was closed" in caplog.text
+
+
+async def test_a_connection_lost_during_the_work_is_not_used_again_and_the_work_not_rerun(
+    engine: AsyncEngine, postgres_url: str
+) -> None:
+    runs: list[int] = []
+
+    async def work(driver: asyncpg.Connection) -> None:
+        pid = int(await driver.fetchval("SELECT pg_backend_pid()"))
+        runs.append(pid)
+        assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", pid)
+        await driver.execute("SELECT 1")
+
+    with pytest.raises(DependencyUnavailable):
+        await transaction(engine, work)
+
+    assert len(runs) == 1
+    assert await _backend(engine) != runs[0]
+
+
+async def test_the_pooled_connections_closed_with_it_are_replaced_too(postgres_url: str) -> None:
+    engine = create_engine(postgres_url, DatabaseLimits(pool_size=3, max_overflow=0))
+    try:
+        connections = [await engine.connect() for _ in range(3)]
+        pids = [
+            int((await c.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
+            for c in connections
+        ]
+        for connection in connections:
+            await connection.close()
+        for pid in pids:
+            assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", pid)
+
+        assert await _backend(engine) not in pids
+        assert await transaction(engine, lambda driver: driver.fetchval("SELECT 1")) == 1
+    finally:
+        await engine.dispose()
