@@ -74,6 +74,7 @@ from tests.contract.http.http_server import CountingServer
 from tests.contract.http.leaks import SeenValues, ServiceLogs, service_lines
 from tests.contract.http.tokens import TokenIssuer, split_token
 from tests.contract.http.webhook_receiver import WebhookReceiver
+from tests.support.doubles import UnavailableCipher
 from tests.support.introspection_server import IntrospectionServer
 from tests.support.postgres import PostgresUnavailable, fresh_database
 from tests.support.processes import cli, running_service
@@ -376,8 +377,15 @@ def _in_process_app(
         monkeypatch.setattr(composition, "time", SimpleNamespace(time=injected.now))
         overrides["clock"] = injected.frozen
     if target == "memory":
-        overrides["unit_of_work"] = MemoryUnitOfWorkFactory()
+        overrides["unit_of_work"] = request.getfixturevalue("memory_stores")
     return create_app(settings, Overrides(**overrides))
+
+
+@pytest.fixture
+def memory_stores() -> MemoryUnitOfWorkFactory:
+    """The memory target's stores, one set a test: every app the test starts shares them, as the
+    apps of the other targets share their database."""
+    return MemoryUnitOfWorkFactory()
 
 
 @asynccontextmanager
@@ -675,6 +683,29 @@ class _DownDependency:
         raise DependencyUnavailable("database")
 
 
+class _CrashingQrRenderer:
+    def render(self, text: str, image_format: object, scale: int) -> str:
+        raise RuntimeError("QR renderer crashed (injected by the contract suite)")
+
+
+@asynccontextmanager
+async def _faulty_client(
+    target: str,
+    request: pytest.FixtureRequest,
+    seen: SeenValues,
+    monkeypatch: pytest.MonkeyPatch,
+    **fault: Any,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The service in process with ``fault`` injected, on the stores of the test's ``client``."""
+    if target not in IN_PROCESS:
+        pytest.fail(
+            f"faults are injected in process only; mark the test needs_injection ({target})"
+        )
+    app = _in_process_app(target, _settings(target, request), request, monkeypatch, **fault)
+    async with _in_process_client(app, seen) as local:
+        yield local
+
+
 @pytest.fixture
 async def unready_client(
     target: str,
@@ -683,21 +714,9 @@ async def unready_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A service whose readiness probe finds its database down."""
-    if target not in IN_PROCESS:
-        pytest.fail(
-            f"faults are injected in process only; mark the test needs_injection ({target})"
-        )
-    settings = _settings(target, request)
-    app = _in_process_app(
-        target, settings, request, monkeypatch, readiness_probes=(_DownDependency(),)
-    )
-    async with _in_process_client(app, seen) as local:
-        yield local
-
-
-class _CrashingQrRenderer:
-    def render(self, text: str, image_format: object, scale: int) -> str:
-        raise RuntimeError("QR renderer crashed (injected by the contract suite)")
+    fault = {"readiness_probes": (_DownDependency(),)}
+    async with _faulty_client(target, request, seen, monkeypatch, **fault) as faulty:
+        yield faulty
 
 
 @pytest.fixture
@@ -708,14 +727,22 @@ async def crashing_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A service whose QR renderer fails unexpectedly: every enrollment is a 500."""
-    if target not in IN_PROCESS:
-        pytest.fail(
-            f"faults are injected in process only; mark the test needs_injection ({target})"
-        )
-    settings = _settings(target, request)
-    app = _in_process_app(target, settings, request, monkeypatch, qr_renderer=_CrashingQrRenderer())
-    async with _in_process_client(app, seen) as local:
-        yield local
+    fault = {"qr_renderer": _CrashingQrRenderer()}
+    async with _faulty_client(target, request, seen, monkeypatch, **fault) as faulty:
+        yield faulty
+
+
+@pytest.fixture
+async def key_service_down_client(
+    target: str,
+    request: pytest.FixtureRequest,
+    seen: SeenValues,
+    monkeypatch: pytest.MonkeyPatch,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A service whose key service (the secret cipher) is down, on the stores of ``client``."""
+    fault = {"cipher": UnavailableCipher()}
+    async with _faulty_client(target, request, seen, monkeypatch, **fault) as faulty:
+        yield faulty
 
 
 # --- fuzzing -----------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from tests.contract.http.api import (
     verify,
     with_code,
 )
-from tests.contract.http.harness import MintToken
-from tests.contract.http.totp import settled_now
+from tests.contract.http.harness import Clock, MintToken
+from tests.contract.http.totp import Authenticator, settled_now
 
 METADATA = {
     "id", "method", "status", "deviceName", "createdAt", "activatedAt", "lastUsedAt",
@@ -337,3 +337,44 @@ async def test_recovery_codes_without_an_authenticator_are_404(
     response = await client.post(RECOVERY_CODES, headers=bearer(mint_token(subject)))
 
     assert_problem(response, 404)
+
+
+@pytest.mark.needs_injection
+async def test_an_authenticator_being_replaced_works_until_the_new_one_is_confirmed(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, clock: Clock
+) -> None:
+    token = mint_token(subject)
+    old = await activate(client, token, clock.now())
+    clock.advance(old.app.period)
+    started = await client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=with_code(token, old.app.code(clock.now()))
+    )
+    assert started.status_code == 200, started.text
+    new = Authenticator.from_enrollment(started.json())
+    new_id = started.json()["enrollmentId"]
+    clock.advance(old.app.period)
+
+    assert (await verify(client, token, code=old.app.code(clock.now()))).status_code == 200
+    confirmed = await confirm(client, token, new_id, new.code(clock.now()))
+    assert confirmed.status_code == 200, confirmed.text
+    clock.advance(old.app.period)
+    assert (await verify(client, token, code=new.code(clock.now()))).status_code == 200
+
+    listed = (await client.get(ENROLLMENTS, headers=bearer(token))).json()
+    assert [a["status"] for a in listed] == ["active", "active"]
+
+
+@pytest.mark.needs_control
+async def test_new_recovery_codes_are_never_shown_twice(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    await activate(client, mint_token(subject), await settled_now())
+    strong = mint_token(subject, amr=["pwd", "otp"], auth_time=int(time.time()))
+    headers = bearer(strong, **{"Idempotency-Key": str(uuid.uuid4())})
+
+    first = await client.post(RECOVERY_CODES, headers=headers)
+    again = await client.post(RECOVERY_CODES, headers=headers)
+
+    assert first.status_code == 200, first.text
+    assert_problem(again, 409, "answer-shown-once")
+    assert not any(code in again.text for code in first.json()["recoveryCodes"])

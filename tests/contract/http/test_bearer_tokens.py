@@ -17,6 +17,8 @@ from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
 from tests.contract.http.api import (
     ENROLLMENTS,
+    RECOVERY_CODES,
+    VERIFY,
     assert_invalid_token,
     assert_unauthenticated,
     bearer,
@@ -408,3 +410,69 @@ async def test_a_token_in_a_form_body_or_cookie_is_ignored(
 
     assert_unauthenticated(in_form)
     assert_unauthenticated(in_cookie)
+
+
+# --- what the token check refuses on every route (outside test, issue 11) ------------------------
+
+_SOME_ID = "00000000-0000-4000-8000-000000000001"
+CUSTOMER_ROUTES = [
+    ("GET", ENROLLMENTS, None),
+    ("POST", ENROLLMENTS, {"mfaMethod": "totp"}),
+    ("GET", f"{ENROLLMENTS}/{_SOME_ID}", None),
+    ("PATCH", f"{ENROLLMENTS}/{_SOME_ID}", {"deviceName": "Phone"}),
+    ("DELETE", f"{ENROLLMENTS}/{_SOME_ID}", None),
+    ("POST", f"{ENROLLMENTS}/{_SOME_ID}/verification", {"code": "123456"}),
+    ("POST", VERIFY, {"code": "123456"}),
+    ("POST", RECOVERY_CODES, None),
+    ("GET", RECOVERY_CODES, None),
+]
+
+ODD_SUBJECTS = {
+    "NUL": "alice\x00",
+    "lone surrogate": "alice\ud800",
+    "control character": "alice\x1b[2J",
+    "DEL": "alice\x7f",
+    "too long": "a" * 256,
+}
+
+
+@pytest.mark.needs_control
+@pytest.mark.jwt_only
+@pytest.mark.parametrize("odd_subject", ODD_SUBJECTS.values(), ids=ODD_SUBJECTS.keys())
+@pytest.mark.parametrize(
+    ("method", "path", "body"), CUSTOMER_ROUTES, ids=[f"{m} {p}" for m, p, _ in CUSTOMER_ROUTES]
+)
+async def test_a_subject_the_stores_cannot_hold_is_an_invalid_token_never_a_503(
+    client: httpx.AsyncClient,
+    identity_provider: TokenIssuer,
+    odd_subject: str,
+    method: str,
+    path: str,
+    body: dict[str, str] | None,
+) -> None:
+    """Signed as JSON text with ASCII escapes, as any issuer may: a lone surrogate travels as
+    ``\\ud800``, which no library would let a caller put in a ``str`` it then encodes."""
+    key = identity_provider.key
+    claims = identity_provider.claims("placeholder", None, sub=odd_subject)
+    token = key.sign_raw(
+        {"alg": key.alg, "kid": key.kid}, json.dumps(claims, ensure_ascii=True).encode()
+    )
+
+    response = await client.request(method, path, json=body, headers=bearer(token))
+
+    assert_invalid_token(response)
+    assert "retry-after" not in response.headers
+
+
+async def test_two_authorization_headers_are_refused_whichever_comes_first(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    valid = mint_token(subject)
+    forged = mint_token(subject)[:-4] + "AAAA"
+
+    for first, second in ((valid, forged), (forged, valid)):
+        response = await client.get(
+            ENROLLMENTS,
+            headers=[("Authorization", f"Bearer {first}"), ("Authorization", f"Bearer {second}")],
+        )
+        assert_invalid_token(response)

@@ -19,6 +19,7 @@ from tests.contract.http.api import (
     enroll,
     item,
     verification,
+    verify,
 )
 from tests.contract.http.harness import Clock, MintToken
 from tests.contract.http.totp import Authenticator, settled_now
@@ -75,6 +76,7 @@ async def test_a_wrong_code_is_400_and_the_enrollment_stays_pending(
         pytest.param("12345", id="five digits"),
         pytest.param("1234567", id="seven digits"),
         pytest.param("１２３４５６", id="fullwidth digits"),
+        pytest.param("１23456", id="one fullwidth digit"),
         pytest.param("١٢٣٤٥٦", id="arabic-indic digits"),
         pytest.param(" 123456", id="leading space"),
         pytest.param("123 456", id="inner space"),
@@ -93,7 +95,9 @@ async def test_a_code_that_is_not_six_ascii_digits_is_400_and_not_counted(
     enrollment = await enroll(client, token)
 
     for _ in range(6):
-        assert_problem(await confirm(client, token, enrollment["enrollmentId"], code), 400)
+        assert_problem(
+            await confirm(client, token, enrollment["enrollmentId"], code), 400, "invalid-request"
+        )
 
     app = Authenticator.from_enrollment(enrollment)
     confirmed = await confirm(
@@ -221,3 +225,159 @@ async def test_the_code_of_one_step_either_side_confirms(
     )
 
     assert (response.status_code == 200) is accepted, response.text
+
+
+@pytest.mark.parametrize(
+    ("steps", "slug", "skew"),
+    [
+        (2, "device-clock-skew", 60),
+        (-3, "device-clock-skew", -90),
+        (10, "device-clock-skew", 300),
+        (11, "invalid-code", None),
+    ],
+    ids=["ahead", "behind", "far ahead", "too far to be a clock"],
+)
+async def test_a_code_from_a_device_with_a_wrong_clock_is_refused_with_the_skew(
+    client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+    steps: int,
+    slug: str,
+    skew: int | None,
+) -> None:
+    """Up to ten steps away, the refusal says by how much the device's clock is off."""
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+
+    response = await confirm(
+        client, token, enrollment["enrollmentId"], app.code(await settled_now(), steps)
+    )
+
+    problem = assert_problem(response, 400, slug)
+    assert problem.get("estimatedSkewSeconds") == skew
+    assert problem["attemptsRemaining"] == 4
+
+
+@pytest.mark.needs_injection
+async def test_confirmations_that_check_no_code_take_no_attempt(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, clock: Clock
+) -> None:
+    """SECURITY.md V5: the quota counts guesses, not requests that were never checked."""
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    assert_problem(await confirm(client, token, str(uuid.uuid4()), "123456"), 404)
+    for malformed in ("12345", "12a456", "１２３４５６"):
+        assert_problem(await confirm(client, token, enrollment["enrollmentId"], malformed), 400)
+    late = await enroll(client, token)
+    clock.advance(PENDING_TTL_SECONDS + 1)
+    expired_code = Authenticator.from_enrollment(late).code(clock.now())
+    token = mint_token(subject)
+    assert_problem(await confirm(client, token, late["enrollmentId"], expired_code), 410)
+    fresh = await enroll(client, token)
+
+    response = await confirm(
+        client,
+        token,
+        fresh["enrollmentId"],
+        Authenticator.from_enrollment(fresh).wrong_code(clock.now()),
+    )
+
+    assert assert_problem(response, 400)["attemptsRemaining"] == 4
+
+
+@pytest.mark.needs_injection
+async def test_the_lock_lasts_a_minute_and_doubles_after_the_next_five_failures(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, clock: Clock
+) -> None:
+    token = mint_token(subject)
+    retry_afters = []
+    for _ in range(2):
+        enrollment = await enroll(client, token)
+        app = Authenticator.from_enrollment(enrollment)
+        for _ in range(5):
+            wrong = app.wrong_code(clock.now())
+            assert_problem(await confirm(client, token, enrollment["enrollmentId"], wrong), 400)
+        locked = await confirm(client, token, enrollment["enrollmentId"], app.code(clock.now()))
+        retry_afters.append(assert_retry_after(locked))
+        clock.advance(retry_afters[-1] + 1)
+        token = mint_token(subject)
+
+    assert retry_afters == [60, 120]
+
+
+async def test_a_confirmation_resets_the_failure_count_of_sign_in(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+    for _ in range(4):
+        assert_problem(
+            await confirm(client, token, enrollment["enrollmentId"], app.wrong_code(now)), 400
+        )
+    assert (
+        await confirm(client, token, enrollment["enrollmentId"], app.code(now))
+    ).status_code == 200
+
+    response = await verify(client, token, code=app.wrong_code(now))
+
+    assert assert_problem(response, 400)["attemptsRemaining"] == 4
+
+
+async def test_the_failure_count_is_shared_by_every_token_of_the_user(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    enrollment = await enroll(client, mint_token(subject))
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+    for _ in range(3):
+        wrong = app.wrong_code(now)
+        await confirm(client, mint_token(subject), enrollment["enrollmentId"], wrong)
+
+    response = await confirm(
+        client, mint_token(subject), enrollment["enrollmentId"], app.wrong_code(now)
+    )
+
+    assert assert_problem(response, 400)["attemptsRemaining"] == 1
+
+
+@pytest.mark.needs_injection
+async def test_a_key_service_outage_during_confirmation_counts_nothing(
+    client: httpx.AsyncClient,
+    key_service_down_client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+) -> None:
+    """SECURITY.md V7."""
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+
+    for _ in range(6):
+        down = await confirm(
+            key_service_down_client, token, enrollment["enrollmentId"], app.code(now)
+        )
+        assert_problem(down, 503)
+        assert_retry_after(down)
+
+    wrong = await confirm(client, token, enrollment["enrollmentId"], app.wrong_code(now))
+    assert assert_problem(wrong, 400)["attemptsRemaining"] == 4
+
+
+async def test_a_retried_confirmation_returns_the_activation_without_the_recovery_codes(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment = await enroll(client, token)
+    body = {"code": Authenticator.from_enrollment(enrollment).code(await settled_now())}
+    headers = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
+
+    first = await client.post(verification(enrollment["enrollmentId"]), json=body, headers=headers)
+    again = await client.post(verification(enrollment["enrollmentId"]), json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 200, again.text
+    assert len(first.json()["recoveryCodes"]) == 10
+    assert again.json() == {k: v for k, v in first.json().items() if k != "recoveryCodes"}

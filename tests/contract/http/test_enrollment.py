@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import re
+import struct
 import uuid
 from datetime import datetime
 from typing import Any
@@ -129,11 +130,15 @@ async def test_a_new_enrollment_replaces_the_pending_one_whose_secret_stops_work
         pytest.param({"mfaMethod": "TOTP"}, "invalid-request", "mfaMethod", id="method case"),
         pytest.param({"mfaMethod": 1}, "invalid-request", "mfaMethod", id="method type"),
         pytest.param({"mfaMethod": None}, "invalid-request", "mfaMethod", id="method null"),
+        pytest.param({"mfaMethod": ["totp"]}, "invalid-request", "mfaMethod", id="method array"),
         pytest.param(
             {"mfaMethod": "totp", "secret": "JBSWY3DPEHPK3PXP"},
             "invalid-request",
             None,
             id="client-chosen secret",
+        ),
+        pytest.param(
+            {"mfaMethod": "totp", "userId": "bob"}, "invalid-request", None, id="client-chosen user"
         ),
         pytest.param({"mfaMethod": "totp", "deviceName": ""}, "invalid-request", "deviceName"),
         pytest.param(
@@ -141,10 +146,12 @@ async def test_a_new_enrollment_replaces_the_pending_one_whose_secret_stops_work
         ),
         pytest.param({"mfaMethod": "totp", "deviceName": 7}, "invalid-request", "deviceName"),
         pytest.param({"mfaMethod": "totp", "deviceName": "a\nb"}, "invalid-request", None),
+        pytest.param({"mfaMethod": "totp", "deviceName": "a\tb"}, "invalid-request", None),
         pytest.param({"mfaMethod": "totp", "deviceName": "a\u202eb"}, "invalid-request", None),
         pytest.param({"mfaMethod": "totp", "qrFormat": "gif"}, "invalid-request", "qrFormat"),
         pytest.param(None, "invalid-request", None, id="null"),
         pytest.param([{"mfaMethod": "totp"}], "invalid-request", None, id="array"),
+        pytest.param([], "invalid-request", None, id="empty array"),
         pytest.param("totp", "invalid-request", None, id="string"),
     ],
 )
@@ -171,8 +178,12 @@ async def test_an_invalid_body_is_400_and_names_the_field(
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "mfaMethod"), ({"mfaMethod": "totp", "secret": "JBSWY3DPEHPK3PXP"}, "secret")],
-    ids=["missing", "unknown"],
+    [
+        ({}, "mfaMethod"),
+        ({"mfaMethod": "totp", "secret": "JBSWY3DPEHPK3PXP"}, "secret"),
+        ({"mfaMethod": "sms"}, "mfaMethod"),
+    ],
+    ids=["missing", "unknown", "unknown value"],
 )
 async def test_a_missing_or_unknown_field_is_named_in_the_problem(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str, body: object, field: str
@@ -192,6 +203,15 @@ async def test_a_missing_or_unknown_field_is_named_in_the_problem(
         pytest.param(b"[" * 4000, id="deep nesting"),
         pytest.param(b"", id="empty"),
         pytest.param(b'{"mfaMethod": "totp"} {}', id="trailing data"),
+        pytest.param(b'{"mfaMethod": "totp",}', id="trailing comma"),
+        pytest.param(b"\xef\xbb\xbf\xff\xfe", id="BOM and invalid UTF-8"),
+        pytest.param(
+            b'{"mfaMethod": "totp", "x": ' + b"[" * 1500 + b"]" * 1500 + b"}",
+            id="deep nesting in a field",
+        ),
+        pytest.param(b"[" * 2000 + b"]" * 2000, id="deep balanced nesting"),
+        pytest.param(b"   ", id="white space"),
+        pytest.param(b"NaN", id="NaN"),
     ],
 )
 async def test_a_malformed_body_is_400(
@@ -214,6 +234,7 @@ async def test_a_malformed_body_is_400(
         "application/x-www-form-urlencoded",
         "application/json; charset=latin-1",
         "application/jsonx",
+        "",
     ],
 )
 async def test_a_body_that_is_not_json_is_415(
@@ -228,7 +249,10 @@ async def test_a_body_that_is_not_json_is_415(
     assert_problem(response, 415)
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "application/json; charset=UTF-8", "Application/JSON"],
+)
 async def test_json_with_or_without_charset_is_accepted(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str, content_type: str
 ) -> None:
@@ -310,9 +334,10 @@ async def test_too_many_enrollments_in_an_hour_are_429_with_retry_after(
             break
 
     assert response is not None and statuses[:-1] == [200] * (len(statuses) - 1)
-    problem = assert_problem(response, 429)
+    problem = assert_problem(response, 429, "too-many-enrollments")
     assert "secret" not in problem
     assert assert_retry_after(response) > 0
+    assert (await enroll(client, mint_token(f"{subject}-other")))["status"] == "pending"
 
 
 async def test_a_sixth_authenticator_is_refused_with_409(
@@ -403,7 +428,8 @@ async def test_an_unexpected_error_is_500_with_a_correlation_id_and_nothing_else
 async def test_the_same_idempotency_key_and_body_returns_the_same_enrollment(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:
-    headers = bearer(mint_token(subject), **{"Idempotency-Key": str(uuid.uuid4())})
+    token = mint_token(subject)
+    headers = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
     body: dict[str, Any] = {"mfaMethod": "totp", "deviceName": "Phone"}
 
     first = await client.post(ENROLLMENTS, json=body, headers=headers)
@@ -412,6 +438,8 @@ async def test_the_same_idempotency_key_and_body_returns_the_same_enrollment(
     assert first.status_code == again.status_code == 200
     assert first.json()["enrollmentId"] == again.json()["enrollmentId"]
     assert first.json()["secret"] == again.json()["secret"]
+    assert first.json() == again.json()
+    assert len((await client.get(ENROLLMENTS, headers=bearer(token))).json()) == 1
 
 
 async def test_the_same_idempotency_key_with_another_body_is_422(
@@ -425,7 +453,7 @@ async def test_the_same_idempotency_key_with_another_body_is_422(
     )
 
     assert first.status_code == 200
-    assert_problem(other, 422)
+    assert_problem(other, 422, "idempotency-key-reused")
 
 
 async def test_a_garbage_token_is_401_invalid_token(client: httpx.AsyncClient) -> None:
@@ -434,3 +462,182 @@ async def test_a_garbage_token_is_401_invalid_token(client: httpx.AsyncClient) -
     )
 
     assert_invalid_token(response)
+
+
+ANSWER_FIELDS = {
+    "enrollmentId", "mfaMethod", "status", "secret", "secretGroups", "otpauthUri", "qrCodeUrl",
+    "algorithm", "digits", "period", "issuer", "accountName", "deviceName", "createdAt",
+    "expiresAt", "supportedApps",
+}  # fmt: skip
+"""API.md "Enrollment": the fields of the answer, no more."""
+
+
+async def test_the_answer_holds_exactly_the_documented_fields(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    body = await enroll(client, mint_token(subject), deviceName="Phone")
+
+    assert set(body) == ANSWER_FIELDS
+    assert all(isinstance(name, str) and name for name in body["supportedApps"])
+
+
+async def test_without_a_token_a_malformed_body_is_401_not_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        ENROLLMENTS, content=b"{", headers={"Content-Type": "application/json"}
+    )
+
+    assert_unauthenticated(response)
+
+
+@pytest.mark.needs_injection
+async def test_a_key_service_outage_is_503_with_retry_after_and_no_secret(
+    key_service_down_client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    response = await key_service_down_client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(mint_token(subject))
+    )
+
+    problem = assert_problem(response, 503)
+    assert_retry_after(response)
+    assert "secret" not in problem and "otpauth" not in response.text
+
+
+# --- names and QR codes (issue 18) ---------------------------------------------------------------
+
+SUBJECT = "the token's subject"
+"""Where the account name falls back to the subject: the display name has nothing printable."""
+
+LONGEST_URI = 213
+"""The service's bound on an otpauth URI (domain/otpauth.py), so that its QR code stays one that a
+phone reads from a screen."""
+
+
+@pytest.mark.needs_control
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("😀" * 64, None),
+        ("alice\tsmith", "alice smith"),
+        ("\u202eevil", "evil"),
+        ("urn:bank:42", "urn_bank_42"),
+        ("\u0000\u202e", SUBJECT),
+    ],
+    ids=["long emoji", "tab", "bidi override", "colons", "nothing printable"],
+)
+async def test_any_display_name_claim_gives_an_enrollment_a_phone_can_scan(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, name: str, shown: str | None
+) -> None:
+    response = await client.post(
+        ENROLLMENTS,
+        json={"mfaMethod": "totp"},
+        headers=bearer(mint_token(subject, preferred_username=name)),
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["otpauthUri"]) <= LONGEST_URI
+    if shown is not None:
+        assert body["accountName"] == (subject if shown is SUBJECT else shown)
+
+
+@pytest.mark.parametrize("scale", [4, 9, 16])
+async def test_the_png_has_the_scale_asked_for(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, scale: int
+) -> None:
+    body = await enroll(client, mint_token(subject), qrFormat="png", qrScale=scale)
+
+    png = base64.b64decode(body["qrCodeUrl"].removeprefix("data:image/png;base64,"))
+    width, height = struct.unpack(">II", png[16:24])
+    assert width == height and width % scale == 0 and (width // scale - 8 - 17) % 4 == 0
+
+
+async def test_the_svg_is_five_pixels_a_module_by_default(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    body = await enroll(client, mint_token(subject))
+
+    svg = base64.b64decode(body["qrCodeUrl"].split(",", 1)[1]).decode()
+    modules = int(svg.split('viewBox="0 0 ', 1)[1].split(" ", 1)[0])
+    assert f'width="{modules * 5}" height="{modules * 5}"' in svg
+
+
+@pytest.mark.parametrize("scale", [0, 3, 17, 4.5, None, "big"])
+async def test_a_scale_outside_the_bounds_is_400_naming_the_field(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, scale: object
+) -> None:
+    response = await client.post(
+        ENROLLMENTS,
+        json={"mfaMethod": "totp", "qrScale": scale},
+        headers=bearer(mint_token(subject)),
+    )
+
+    problem = assert_problem(response, 400)
+    assert "qrScale" in response.text, problem
+
+
+# --- Idempotency-Key (API.md "Conventions") ------------------------------------------------------
+
+
+async def test_another_idempotency_key_starts_another_enrollment(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    answers = [
+        await client.post(
+            ENROLLMENTS,
+            json={"mfaMethod": "totp"},
+            headers=bearer(token, **{"Idempotency-Key": str(uuid.uuid4())}),
+        )
+        for _ in range(2)
+    ]
+
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[0].json()["secret"] != answers[1].json()["secret"]
+
+
+async def test_idempotency_keys_are_per_user(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    mine = await client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(mint_token(subject), **key)
+    )
+    theirs = await client.post(
+        ENROLLMENTS,
+        json={"mfaMethod": "totp"},
+        headers=bearer(mint_token(f"{subject}-other"), **key),
+    )
+
+    assert (mine.status_code, theirs.status_code) == (200, 200), theirs.text
+    assert theirs.json()["enrollmentId"] != mine.json()["enrollmentId"]
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "bad key", "tab\tkey"])
+async def test_a_malformed_idempotency_key_is_400(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, key: str
+) -> None:
+    response = await client.post(
+        ENROLLMENTS,
+        json={"mfaMethod": "totp"},
+        headers=bearer(mint_token(subject), **{"Idempotency-Key": key}),
+    )
+
+    assert_problem(response, 400)
+
+
+@pytest.mark.needs_injection
+async def test_a_request_that_failed_frees_its_idempotency_key_for_the_retry(
+    client: httpx.AsyncClient,
+    key_service_down_client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+) -> None:
+    headers = bearer(mint_token(subject), **{"Idempotency-Key": str(uuid.uuid4())})
+
+    failed = await key_service_down_client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers
+    )
+    retried = await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)
+
+    assert_problem(failed, 503)
+    assert retried.status_code == 200, retried.text

@@ -342,3 +342,27 @@ async def test_the_openapi_viewer_is_served(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
+
+
+async def test_the_openapi_document_describes_enrollment_truthfully(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    operation = document["paths"][ENROLLMENTS]["post"]
+    schemas = document["components"]["schemas"]
+
+    assert set(operation["responses"]) == {
+        "200", "400", "401", "403", "409", "410", "413", "415", "422", "429", "500", "503"
+    }  # fmt: skip
+    request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    body = schemas[request_schema["$ref"].rsplit("/", 1)[-1]]
+    assert body["required"] == ["mfaMethod"]
+    assert body["additionalProperties"] is False
+    assert set(body["properties"]) == {"mfaMethod", "deviceName", "qrFormat", "qrScale"}
+    response_schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    answer = schemas[response_schema["$ref"].rsplit("/", 1)[-1]]
+    assert {"secret", "otpauthUri", "qrCodeUrl", "enrollmentId"} <= set(answer["required"])
+    assert operation["security"] == [{"BearerToken": []}]
+    headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+    assert headers == {"Idempotency-Key"}
+    assert "security" not in document["paths"]["/health/live"]["get"]

@@ -204,8 +204,8 @@ async def test_without_an_active_authenticator_verification_is_404(
     await enroll(client, token)
     only_pending = await verify(client, token, code="123456")
 
-    assert_problem(nothing, 404)
-    assert_problem(only_pending, 404)
+    assert_problem(nothing, 404, "no-active-authenticator")
+    assert_problem(only_pending, 404, "no-active-authenticator")
 
 
 async def test_five_failures_lock_with_retry_after_even_for_the_right_code(
@@ -241,10 +241,14 @@ async def test_fifty_parallel_guesses_are_evaluated_at_most_five_times(
 
     statuses = [r.status_code for r in responses]
     assert set(statuses) <= {400, 429, 503}, statuses
-    assert statuses.count(400) <= 5
+    evaluated = statuses.count(400)
+    assert 1 <= evaluated <= 5, statuses
     for shed in (r for r in responses if r.status_code == 503):  # past the service's bound on
         assert_problem(shed, 503)  # requests in flight (MFA_MAX_CONCURRENT_REQUESTS): not
         assert_retry_after(shed)  # evaluated, refused at once
+    for _ in range(5 - evaluated):  # the guesses refused at once counted nothing
+        assert_problem(await verify(client, token, code=active.app.wrong_code(now)), 400)
+    assert_problem(await verify(client, token, code=active.app.code(now, 1)), 429)
 
 
 async def test_wrong_recovery_codes_count_towards_the_same_lockout(
@@ -325,3 +329,90 @@ async def test_the_code_of_one_step_either_side_verifies(
     response = await verify(client, mint_token(subject), code=active.app.code(clock.now(), steps))
 
     assert (response.status_code == 200) is accepted, response.text
+
+
+@pytest.mark.parametrize("steps", [-2, 2, 10])
+async def test_a_code_two_or_more_steps_away_is_an_invalid_code_at_sign_in(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, steps: int
+) -> None:
+    token = mint_token(subject)
+    active, now = await _active(client, token)
+
+    response = await verify(client, token, code=active.app.code(now, steps))
+
+    assert_problem(response, 400, "invalid-code")
+
+
+async def test_checks_without_an_authenticator_take_no_attempt(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    """SECURITY.md V5: the quota counts guesses, not requests that were never checked."""
+    token = mint_token(subject)
+    for _ in range(6):
+        assert_problem(await verify(client, token, code="123456"), 404)
+    active, now = await _active(client, token)
+
+    response = await verify(client, token, code=active.app.wrong_code(now))
+
+    assert assert_problem(response, 400)["attemptsRemaining"] == 4
+
+
+@pytest.mark.needs_injection
+async def test_a_key_service_outage_during_a_check_uses_up_nothing(
+    client: httpx.AsyncClient,
+    key_service_down_client: httpx.AsyncClient,
+    mint_token: MintToken,
+    subject: str,
+) -> None:
+    """SECURITY.md V7: neither the code nor an attempt."""
+    token = mint_token(subject)
+    active, now = await _active(client, token)
+    code = active.app.code(now, 1)
+    for _ in range(7):
+        down = await verify(key_service_down_client, token, code=code)
+        assert_problem(down, 503)
+        assert_retry_after(down)
+
+    response = await verify(client, token, code=code)
+
+    assert response.status_code == 200, response.text
+    wrong = assert_problem(await verify(client, token, code=active.app.wrong_code(now)), 400)
+    assert wrong["attemptsRemaining"] == 4
+
+
+async def test_a_recovery_code_forgives_lookalike_letters(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    active, _ = await _active(client, token)
+    typed = active.recovery_codes[1].lower().replace("-", " ").replace("0", "o").replace("1", "l")
+
+    response = await verify(client, token, recoveryCode=typed)
+
+    assert response.status_code == 200, response.text
+
+
+async def test_another_users_recovery_code_does_not_verify(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    mine, _ = await _active(client, mint_token(subject))
+    other = mint_token(f"{subject}-other")
+    await _active(client, other)
+
+    assert_problem(await verify(client, other, recoveryCode=mine.recovery_codes[0]), 400)
+
+
+@pytest.mark.needs_injection
+async def test_the_drift_of_a_device_one_step_ahead_is_learned(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, clock: Clock
+) -> None:
+    token = mint_token(subject)
+    active = await activate(client, token, clock.now())
+    clock.advance(2 * active.app.period)
+    ahead = await verify(client, mint_token(subject), code=active.app.code(clock.now(), 1))
+    assert ahead.status_code == 200, ahead.text
+    clock.advance(2 * active.app.period)
+
+    response = await verify(client, mint_token(subject), code=active.app.code(clock.now(), 2))
+
+    assert response.status_code == 200, response.text

@@ -18,8 +18,9 @@ import asyncpg
 import pytest
 
 from adapters.memory.clock import FrozenClock
-from tests.http.conftest import START
-from tests.http.flows import Client, bearer, code_for, confirm, enroll
+from tests.contract.http.api import bearer, confirm, enroll
+from tests.integration.http_app.conftest import START, code_for
+from tests.support.in_process import Client
 from tests.support.postgres import ADMIN_DSN
 
 TABLES = "enrollments, user_throttles, recovery_codes, audit_events, idempotency_keys"
@@ -88,7 +89,9 @@ async def test_no_statement_parameter_reaches_a_log_line_or_an_answer(
     subject = f"customer-{uuid.uuid4()}"
     token = token_for(subject, amr=["otp"], auth_time=int(START.timestamp()))
     active = await enroll(client, token)
-    assert (await confirm(client, token, active, code_for(active, clock.now()))).status_code == 200
+    assert (
+        await confirm(client, token, active["enrollmentId"], code_for(active, clock.now()))
+    ).status_code == 200
     pending = await enroll(client, token)
     code = code_for(active, clock.now(), 1)
     ciphertexts = await _stored_ciphertexts(database_url)

@@ -17,9 +17,9 @@ from adapters.memory.operational_metrics import MemoryOperationalMetrics
 from application.ports.operational_metrics import BusinessEvent as E
 from entrypoints.composition import Overrides, create_app
 from entrypoints.settings import Settings
-from tests.http.conftest import START
-from tests.http.flows import Client, bearer, code_for, confirm, enroll, verify
-from tests.support.in_process import serve_in_process
+from tests.contract.http.api import bearer, confirm, enroll, verify
+from tests.integration.http_app.conftest import START, code_for
+from tests.support.in_process import Client, serve_in_process
 
 FRESH = int(START.timestamp())
 
@@ -52,8 +52,12 @@ async def test_each_step_of_the_journey_counts_once(
     alice = token_for("alice", auth_time=FRESH, amr=["pwd", "otp"])
     await enroll(counted, alice)
     enrollment = await enroll(counted, alice)
-    assert (await confirm(counted, alice, enrollment, _wrong(enrollment, clock))).status_code == 400
-    confirmed = await confirm(counted, alice, enrollment, code_for(enrollment, START))
+    assert (
+        await confirm(counted, alice, enrollment["enrollmentId"], _wrong(enrollment, clock))
+    ).status_code == 400
+    confirmed = await confirm(
+        counted, alice, enrollment["enrollmentId"], code_for(enrollment, START)
+    )
     assert confirmed.status_code == 200
     clock.advance(timedelta(seconds=30))
     code = code_for(enrollment, clock.now())
@@ -93,7 +97,9 @@ async def test_a_lockout_counts_once_and_blocked_checks_count_as_locked(
 ) -> None:
     bob = token_for("bob")
     enrollment = await enroll(counted, bob)
-    assert (await confirm(counted, bob, enrollment, code_for(enrollment, START))).status_code == 200
+    assert (
+        await confirm(counted, bob, enrollment["enrollmentId"], code_for(enrollment, START))
+    ).status_code == 200
     wrong = _wrong(enrollment, clock)
     statuses = [(await verify(counted, bob, code=wrong)).status_code for _ in range(6)]
 
@@ -112,7 +118,9 @@ async def test_a_confirmation_after_expiry_counts_as_expired(
     carol = token_for("carol")
     enrollment = await enroll(counted, carol)
     clock.advance(timedelta(minutes=11))
-    response = await confirm(counted, carol, enrollment, code_for(enrollment, clock.now()))
+    response = await confirm(
+        counted, carol, enrollment["enrollmentId"], code_for(enrollment, clock.now())
+    )
 
     assert response.status_code == 410
     assert metrics.counts == Counter({E.ENROLLMENT_STARTED: 1, E.ENROLLMENT_EXPIRED: 1})

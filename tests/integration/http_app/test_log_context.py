@@ -10,15 +10,23 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 from entrypoints.composition import Overrides, create_app
 from entrypoints.settings import Settings
-from tests.http.flows import bearer
+from tests.contract.http.api import bearer
 from tests.support.doubles import UnavailableCipher
 from tests.support.in_process import serve_in_process
 from tests.support.log_capture import LOG_USER_KEY, captured_logs, lines
+
+
+@pytest.fixture
+def adapter_set() -> str:
+    """Embedded only: the log pipeline is the same on every adapter set."""
+    return "embedded"
+
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"

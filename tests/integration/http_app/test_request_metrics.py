@@ -7,8 +7,16 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 
-from tests.http.flows import bearer, enroll
+from tests.contract.http.api import bearer, enroll
+
+
+@pytest.fixture
+def adapter_set() -> str:
+    """Embedded only: the request counter is the same on every adapter set."""
+    return "embedded"
+
 
 Client = httpx.AsyncClient
 

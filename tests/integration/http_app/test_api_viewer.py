@@ -10,6 +10,13 @@ import pytest
 
 from entrypoints.http.api_viewer import ASSETS, CONTENT_SECURITY_POLICY
 
+
+@pytest.fixture
+def adapter_set() -> str:
+    """Embedded only: the viewer's pages and assets are the same on every adapter set."""
+    return "embedded"
+
+
 Client = httpx.AsyncClient
 
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from adapters.memory.clock import FrozenClock
 from adapters.sqlalchemy.engine import create_engine
-from tests.http.conftest import START
-from tests.http.flows import bearer, code_for, confirm, enroll, verify
+from tests.contract.http.api import bearer, confirm, enroll, verify
+from tests.integration.http_app.conftest import START, code_for
 
 
 async def _rows(database_url: str, query: str) -> list[tuple[object, ...]]:
@@ -37,7 +37,9 @@ async def test_journey_leaves_exactly_the_expected_events_and_no_secret(
     token = token_for("alice", auth_time=int(START.timestamp()), amr=["pwd", "otp"])
     headers = {**bearer(token), "User-Agent": "journey-test/1.0", "X-Request-Id": "journey-0001"}
     enrollment = await enroll(client, token)
-    confirmed = (await confirm(client, token, enrollment, code_for(enrollment, START))).json()
+    confirmed = (
+        await confirm(client, token, enrollment["enrollmentId"], code_for(enrollment, START))
+    ).json()
     clock.advance(timedelta(seconds=30))
     code = code_for(enrollment, clock.now())
     assert (await verify(client, token, code=code)).status_code == 200

@@ -1,4 +1,10 @@
-"""The real app, in process, on each adapter set of the embedded default."""
+"""The real app in process, on each adapter set, with its internals at hand: the tests of its own
+wiring (logs, metrics, the API viewer, the reference page, database errors, the audit tables) that
+the black-box contract suite (tests/contract/http) cannot see.
+
+A test module that checks something one adapter set decides alone (a log format, a page) narrows
+``adapter_set`` with ``pytest.mark.parametrize("adapter_set", [...], indirect=True)``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,12 +31,21 @@ from entrypoints.settings import (
     VaultConfig,
 )
 from tests.conftest import SharedVault, truncate_all
+from tests.contract.http.totp import Authenticator
 from tests.support.in_process import serve_in_process
 from tests.support.sync import run_in_own_loop
 
 AdapterSet = str
 ADAPTER_SETS = ["memory", "embedded", "production"]
 """memory: fakes; embedded: SQLite and the local key (the default); production: Postgres and Vault."""
+
+START = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
+"""The injected clock's time: the start of a 30-second step, so that codes are easy to place."""
+
+
+def code_for(enrollment: dict[str, Any], at: datetime, steps: int = 0) -> str:
+    """The code an app shows ``steps`` time steps after ``at``, from the URI the service returned."""
+    return Authenticator.from_enrollment(enrollment).code(at.timestamp(), steps)
 
 
 @pytest.fixture(params=ADAPTER_SETS)
@@ -80,15 +96,6 @@ def token_for(issuer: DevelopmentIssuer) -> Callable[..., str]:
 
 
 @pytest.fixture
-def auth(token_for: Callable[..., str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token_for()}"}
-
-
-START = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
-"""The injected clock's time: the start of a 30-second step, so that codes are easy to place."""
-
-
-@pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(START)
 
@@ -116,22 +123,3 @@ def app_with(settings: Settings, issuer: DevelopmentIssuer) -> Callable[..., Lit
         return create_app(replace(settings, **setting_changes), overrides)  # type: ignore[arg-type]
 
     return build
-
-
-@pytest.fixture
-def bad_token_minter(settings: Settings, issuer: DevelopmentIssuer) -> Callable[..., str]:
-    """Mints tokens signed by the trusted key, with times, issuer or audience chosen by the test."""
-
-    def mint(
-        *,
-        now: int | None = None,
-        ttl_seconds: int = 900,
-        issuer_override: str = DEVELOPMENT_TOKEN_ISSUER,
-        audience_override: str = DEFAULT_AUDIENCE,
-    ) -> str:
-        signer = DevelopmentIssuer.load_or_create(
-            settings.data_dir / "dev-issuer", issuer_override, audience_override
-        )
-        return signer.mint("alice", now=now or int(time.time()), ttl_seconds=ttl_seconds)
-
-    return mint

@@ -17,8 +17,9 @@ from litestar import Litestar
 
 from adapters.memory.clock import FrozenClock
 from entrypoints.composition import Overrides
-from tests.http.flows import Client, bearer, code_for, confirm, enroll
-from tests.support.in_process import serve_in_process
+from tests.contract.http.api import bearer, confirm, enroll
+from tests.integration.http_app.conftest import code_for
+from tests.support.in_process import Client, serve_in_process
 
 FLOOD = 200
 
@@ -29,7 +30,9 @@ async def _verify(client: Client, token: str, code: str) -> Any:
 
 async def _active(client: Client, token: str, clock: FrozenClock) -> dict[str, Any]:
     enrollment = await enroll(client, token)
-    confirmed = await confirm(client, token, enrollment, code_for(enrollment, clock.now()))
+    confirmed = await confirm(
+        client, token, enrollment["enrollmentId"], code_for(enrollment, clock.now())
+    )
     assert confirmed.status_code == 200, confirmed.text
     return enrollment
 
