@@ -1,6 +1,11 @@
 """Bounded concurrency per worker: past the limit a request is answered 503 with ``Retry-After`` at
 once instead of queueing behind the others (whose latency would then grow without bound).
 
+A request holds its place until its answer is sent, not until the app has finished with it: a
+client on a kept-alive connection sends its next request as soon as it has the answer, and counting
+the first one's access line and metrics would shed that request even when no more than ``limit``
+clients are waiting.
+
 The shed answer must cost far less than a served request, or under a flood the 503s take the CPU
 the admitted requests need. So it is decided around the app, before Litestar routes the request,
 and answered from bytes built once: the ``overloaded`` problem with the headers every answer gets
@@ -23,6 +28,7 @@ from litestar.types import (
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
     HTTPScope,
+    Message,
     Receive,
     Scope,
     Send,
@@ -107,10 +113,23 @@ def with_load_shedding(app: Litestar, limit: int) -> ASGIApp:
             await shed(scope, send)
             return
         in_flight += 1
+        answered = False
+
+        async def send_then_release(message: Message) -> None:
+            # The slot is free once the answer is out: the client may send its next request on the
+            # connection while the app still finishes this one (access line, metrics, span).
+            nonlocal in_flight, answered
+            await send(message)
+            last_body = message["type"] == "http.response.body" and not message.get("more_body")
+            if last_body and not answered:
+                answered = True
+                in_flight -= 1
+
         try:
-            await app(scope, receive, send)
+            await app(scope, receive, send_then_release)
         finally:
-            in_flight -= 1
+            if not answered:
+                in_flight -= 1
 
     return application
 

@@ -16,6 +16,7 @@ from typing import Any, cast
 import httpx
 import pytest
 from litestar import Litestar, get
+from litestar.background_tasks import BackgroundTask
 from prometheus_client import REGISTRY
 
 from entrypoints.http.app import HttpOptions, build_http_app
@@ -34,7 +35,12 @@ async def _no_services(_: Litestar) -> AsyncIterator[None]:
 class _Held:
     def __init__(self) -> None:
         self.admitted = asyncio.Event()
+        self.answered = asyncio.Event()
         self.released = asyncio.Event()
+
+    async def work_after_the_answer(self) -> None:
+        self.answered.set()
+        await self.released.wait()
 
 
 def _app(held: _Held, cors_origins: tuple[str, ...]) -> Litestar:
@@ -52,8 +58,13 @@ def _app(held: _Held, cors_origins: tuple[str, ...]) -> Litestar:
         await held.released.wait()
         return "released"
 
+    @get("/health/test-answer-then-work", background=BackgroundTask(held.work_after_the_answer))
+    async def answer_then_work() -> str:
+        return "answered"
+
     app.register(raise_overloaded)
     app.register(hold)
+    app.register(answer_then_work)
     return app
 
 
@@ -91,6 +102,21 @@ async def test_a_shed_answer_is_litestars_overloaded_problem_and_is_counted(
     assert ("Access-Control-Allow-Origin" in shed.headers) == bool(cors_origins)
     assert _shed_count("POST") == before + 1
     assert live.status_code == 200
+
+
+async def test_a_request_frees_its_place_once_its_answer_is_sent() -> None:
+    """A client may send its next request as soon as it has its answer, while the app still
+    finishes the first (a background task here; the access line and metrics in the service)."""
+    held = _Held()
+    shedding = with_load_shedding(_app(held, ()), limit=1)
+    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        finishing = asyncio.create_task(client.get("/health/test-answer-then-work"))
+        await held.answered.wait()
+        next_request = await client.get("/settings/MfaSecret")
+        held.released.set()
+        assert (await finishing).status_code == 200
+    assert next_request.status_code == 401
 
 
 async def test_a_shed_answer_without_an_incoming_id_gets_its_own() -> None:
