@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -87,3 +89,20 @@ def base_checkout(reference: str, log: Path) -> Iterator[Checkout]:
             shutil.rmtree(path, ignore_errors=True)
             _git("worktree", "prune")
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def extract_code(reference: str, into: Path, folders: tuple[str, ...]) -> Path:
+    """The ``folders`` of ``reference`` written under ``into`` (``git archive``: no worktree, no
+    venv), for benches that import a revision's code with the working copy's dependencies."""
+    git = shutil.which("git")
+    if git is None:
+        raise StackError("`git` is not on PATH: --base-ref needs it to extract the base")
+    archive = subprocess.run(  # noqa: S603 - git with fixed arguments and a ref
+        [git, "-C", str(PROJECT), "archive", "--format=tar", reference, *folders],
+        check=True,
+        capture_output=True,
+    ).stdout
+    into.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into

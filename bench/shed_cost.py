@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,6 +31,7 @@ from typing import Final
 import httpx
 
 from bench import procstat, stack
+from bench.checkout import extract_code
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 CONNECTIONS: Final = 8
@@ -48,26 +46,6 @@ class Served:
     token: str
 
 
-def _extract(ref: str, into: Path) -> Path:
-    git = shutil.which("git") or "git"
-    archive = subprocess.run(  # noqa: S603 - git with fixed arguments and a ref
-        [git, "-C", str(ROOT), "archive", "--format=tar", ref, *CODE],
-        check=True,
-        capture_output=True,
-    ).stdout
-    into.mkdir()
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _cli(*args: str) -> list[str]:
     """The project's CLI on this interpreter; ``PYTHONPATH`` chooses whose code it runs."""
     return [sys.executable, "-c", "import sys; from entrypoints.cli import main; main()", *args]
@@ -75,7 +53,7 @@ def _cli(*args: str) -> list[str]:
 
 @contextmanager
 def _serve(name: str, code: Path, data: Path) -> Iterator[Served]:
-    port = _free_port()
+    port = stack.free_port()
     environment = {
         **stack.clean_environment(),
         "PYTHONPATH": str(code),
@@ -198,7 +176,7 @@ def main() -> None:
         side: {"health": [], "shed": []} for side in ("base", "head")
     }
     with tempfile.TemporaryDirectory(prefix="bench-shed-") as work, ExitStack() as stack_:
-        base_code = _extract(args.base_ref, Path(work) / "code")
+        base_code = extract_code(args.base_ref, Path(work) / "code", CODE)
         sides = []
         for name, code in (("base", base_code), ("head", ROOT)):
             data = Path(work) / name

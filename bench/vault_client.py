@@ -13,13 +13,10 @@ Prints a Markdown table of the medians and the ratio head / base.
 from __future__ import annotations
 
 import argparse
-import io
 import json
-import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 from typing import Any, Final
@@ -28,25 +25,11 @@ from adapters.vault.operator_client import build_operator_client
 from adapters.vault.settings import TokenAuth, VaultSettings
 from adapters.vault.setup import ensure_transit_key
 from bench import stack
+from bench.checkout import extract_code
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 WORKER: Final = Path(__file__).resolve().with_name("vault_client_worker.py")
 KEY: Final = "bench-vault-client"
-
-
-def _extract(ref: str, into: Path) -> Path:
-    git = shutil.which("git")
-    if git is None:
-        raise SystemExit("git is needed to extract the base commit")
-    archive = subprocess.run(  # noqa: S603 - git with fixed arguments and a ref
-        [git, "-C", str(ROOT), "archive", "--format=tar", ref, "domain", "application", "adapters"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    into.mkdir()
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def _side(code: Path, vault: stack.Vault, calls: int, loop: str) -> dict[str, Any]:
@@ -77,7 +60,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-vault-") as work:
-        base = _extract(args.base_ref, Path(work) / "base")
+        base = extract_code(
+            args.base_ref, Path(work) / "base", ("domain", "application", "adapters")
+        )
         with stack.vault_dev_server(Path(work)) as vault:
             settings = VaultSettings(vault.addr, TokenAuth(vault.root_token))
             ensure_transit_key(build_operator_client(settings), key=KEY)
