@@ -22,8 +22,8 @@ from asyncpg.transaction import Transaction
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
-from adapters.sqlalchemy.errors import DATABASE, translated_errors
-from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
+from adapters.sqlalchemy.errors import DATABASE, described, driver_error, translated_errors
+from application.errors import DependencyUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -100,10 +100,10 @@ async def _on_pooled_connection(
                 continue
             except (TimeoutError, OSError) as error:
                 await connection.invalidate()  # silent: the next statement would wait as long
-                raise DependencyUnavailable(DATABASE, cause=_name(error)) from None
+                raise DependencyUnavailable(DATABASE, cause=described(error)) from None
             except BaseException as error:
                 await _roll_back(connection, driver, began)
-                translated = _translated(error)
+                translated = driver_error(error)
                 if translated is error:
                     raise
                 raise translated from None
@@ -129,18 +129,6 @@ async def _roll_back(
     await connection.invalidate()
 
 
-def _translated(error: BaseException) -> BaseException:
-    if isinstance(error, asyncpg.LockNotAvailableError) or not isinstance(
-        error, asyncpg.PostgresError
-    ):
-        return error
-    if isinstance(error, asyncpg.IntegrityConstraintViolationError):
-        return ConcurrentUpdate(f"a constraint refused the change ({_name(error)})")
-    if isinstance(error, asyncpg.DataError):
-        return StoreRefusedValue(f"the database refused a value ({_name(error)})")
-    return DependencyUnavailable(DATABASE, cause=_name(error))
-
-
 def _replace_pooled_connections(
     engine: AsyncEngine, closed: PoolProxiedConnection, error: BaseException
 ) -> None:
@@ -150,8 +138,3 @@ def _replace_pooled_connections(
     (``Connection._handle_dbapi_exception``: ``engine.pool._invalidate``), which these statements
     bypass."""
     engine.sync_engine.pool._invalidate(closed, error)
-
-
-def _name(error: BaseException) -> str:
-    sqlstate = getattr(error, "sqlstate", None)
-    return f"{type(error).__name__}, SQLSTATE {sqlstate}" if sqlstate else type(error).__name__
