@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 
 from adapters.sqlalchemy.errors import DATABASE, described, driver_error, translated_errors
-from application.errors import DependencyUnavailable
+from application.errors import DependencyUnavailable, StoreRefusedValue
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +85,23 @@ async def _on_pooled_connection(
             first_statement = True  # nothing was done yet: a closed connection is replaced
             try:
                 if in_transaction:
-                    began = driver.transaction()
+                    # The enrollment start's count is right only if its statement, run after
+                    # the lock, sees what the lock's holder committed: READ COMMITTED, whatever
+                    # the server's or role's default.
+                    began = driver.transaction(isolation="read_committed")
                     await began.start()
                     first_statement = False
                 result = await work(driver)
                 if began is not None:
                     await began.commit()
             except _CLOSED as error:
-                _replace_pooled_connections(engine, pooled, error)
+                if isinstance(error, ValueError):  # asyncpg could not encode an argument
+                    await _roll_back(connection, driver, began)
+                    raise StoreRefusedValue(
+                        f"the database driver refused a value ({described(error)})"
+                    ) from None
+                if driver.is_closed():
+                    _replace_pooled_connections(engine, pooled, error)
                 await connection.invalidate()
                 if attempt == 2 or not first_statement:
                     raise DependencyUnavailable(DATABASE, cause=type(error).__name__) from None

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.single_statement import fetch_row, transaction
 from adapters.sqlalchemy.transaction import Transaction
-from application.errors import ConcurrentUpdate, DependencyUnavailable
+from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
 
 BACKEND_PID = sa.text("SELECT pg_backend_pid()")
 LOCK = 736_001
@@ -146,3 +146,41 @@ async def test_the_pooled_connections_closed_with_it_are_replaced_too(postgres_u
         assert await transaction(engine, lambda driver: driver.fetchval("SELECT 1")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_value_the_driver_cannot_encode_is_refused_and_the_pool_is_kept(
+    engine: AsyncEngine, postgres_url: str
+) -> None:
+    pid = await _backend(engine)
+
+    async def unencodable(driver: asyncpg.Connection) -> None:
+        await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+        await driver.fetchval("SELECT $1::int", "not a number")
+
+    with pytest.raises(StoreRefusedValue):
+        await transaction(engine, unencodable)
+
+    assert await _lock_is_free(postgres_url)
+    assert await _backend(engine) == pid, "the connection was replaced, not pooled again"
+
+
+async def test_the_transaction_reads_committed_whatever_the_servers_default(
+    postgres_url: str,
+) -> None:
+    database = postgres_url.rsplit("/", 1)[1]
+    await _admin(
+        postgres_url,
+        f"ALTER DATABASE \"{database}\" SET default_transaction_isolation = 'repeatable read'",
+    )
+    engine = create_engine(postgres_url, DatabaseLimits(pool_size=1, max_overflow=0))
+    try:
+
+        async def isolation(driver: asyncpg.Connection) -> str:
+            return str(await driver.fetchval("SHOW transaction_isolation"))
+
+        assert await transaction(engine, isolation) == "read committed"
+    finally:
+        await engine.dispose()
+        await _admin(
+            postgres_url, f'ALTER DATABASE "{database}" RESET default_transaction_isolation'
+        )
