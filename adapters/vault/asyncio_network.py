@@ -4,7 +4,11 @@ httpcore's default backend goes through anyio, which adds a cancel scope and a c
 turn of the event loop) to every read and write, and httpcore writes a request's headers and its
 body in two writes. Here a write is kept until the next read, so that a request leaves in one
 ``write`` (httpcore always reads the answer after sending the whole request). Errors are httpcore's
-own, as its anyio backend raises them, so httpx maps them the same way.
+own exception classes, so httpx maps them as before; a write to a connection that was lost shows as
+the read's error, or as ``WriteError`` when the loop already knows it closed.
+
+Unlike anyio, this backend tries a name's addresses one after another, not raced (uvloop has no
+happy eyeballs): give ``VAULT_ADDR`` an address or a name whose every address answers.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ def _mapped(timeout_error: type[Exception], other_error: type[Exception]) -> Ite
         yield
     except TimeoutError as error:
         raise timeout_error(str(error)) from error
-    except (OSError, ssl.SSLError, ConnectionError) as error:
+    except (OSError, ssl.SSLError, ConnectionError, RuntimeError) as error:
+        # uvloop raises RuntimeError for a write on a transport it has closed
         raise other_error(str(error) or type(error).__name__) from error
 
 
@@ -52,6 +57,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         data = self._unsent[0] if len(self._unsent) == 1 else b"".join(self._unsent)
         self._unsent.clear()
         with _mapped(httpcore.WriteTimeout, httpcore.WriteError):
+            if self._writer.is_closing():
+                raise ConnectionResetError("the connection was closed before the request")
             self._writer.write(data)
 
     async def aclose(self) -> None:
@@ -86,7 +93,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "is_readable":
             # asyncio reads the socket as data comes, so an idle connection that the server
             # closed shows as the reader's end of stream, not as a readable socket.
-            return self._reader.at_eof() or self._writer.is_closing()
+            return (
+                self._reader.at_eof()
+                or self._reader.exception() is not None
+                or self._writer.is_closing()
+            )
         return None
 
 

@@ -87,7 +87,7 @@ def with_load_shedding(app: Litestar, limit: int) -> ASGIApp:
         if cors is not None:
             request_headers = dict(scope["headers"])
             origin = request_headers.get(b"origin")
-            if origin is not None:
+            if origin:  # an empty Origin gets no CORS headers from Litestar either
                 has_cookie = b"cookie" in request_headers
                 headers = headers + _cors_headers(cors, origin.decode("latin-1"), has_cookie)
         request_id = (b"x-request-id", ensure_request_id(scope).encode("latin-1"))
@@ -138,5 +138,5 @@ def _is_preflight(scope: HTTPScope, cors: CORSConfig | None) -> bool:
     return (
         cors is not None
         and scope["method"] == "OPTIONS"
-        and any(name == b"origin" for name, _ in scope["headers"])
+        and any(name == b"origin" and value for name, value in scope["headers"])
     )

@@ -73,15 +73,16 @@ def _shed_count(method: str) -> float:
     return REGISTRY.get_sample_value("mfa_requests_total", labels) or 0.0
 
 
+@pytest.mark.parametrize("origin", [ORIGIN, ""], ids=["origin", "empty-origin"])
 @pytest.mark.parametrize("cors_origins", [(), (ORIGIN,)], ids=["no-cors", "cors"])
 async def test_a_shed_answer_is_litestars_overloaded_problem_and_is_counted(
-    cors_origins: tuple[str, ...],
+    cors_origins: tuple[str, ...], origin: str
 ) -> None:
     held = _Held()
     litestar = _app(held, cors_origins)
     shedding = with_load_shedding(litestar, limit=1)
     transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
-    headers = {"Origin": ORIGIN, "X-Request-Id": REQUEST_ID}
+    headers = {"Origin": origin, "X-Request-Id": REQUEST_ID}
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         through_litestar = await client.get("/health/test-overloaded", headers=headers)
         holding = asyncio.create_task(client.get("/health/test-hold"))
@@ -99,7 +100,7 @@ async def test_a_shed_answer_is_litestars_overloaded_problem_and_is_counted(
     assert shed.json()["type"] == "urn:mfa-service:problem:overloaded"
     assert shed.headers["Retry-After"] == "1"
     assert shed.headers["X-Request-Id"] == REQUEST_ID
-    assert ("Access-Control-Allow-Origin" in shed.headers) == bool(cors_origins)
+    assert ("Access-Control-Allow-Origin" in shed.headers) == bool(cors_origins and origin)
     assert _shed_count("POST") == before + 1
     assert live.status_code == 200
 

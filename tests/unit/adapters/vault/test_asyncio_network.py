@@ -98,3 +98,28 @@ async def test_a_connection_answers_through_the_backend() -> None:
     async with server, httpcore.AsyncConnectionPool(network_backend=AsyncioBackend()) as pool:
         response = await pool.request("GET", f"http://127.0.0.1:{port}/v1/sys/health")
     assert response.status == 204
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_a_request_on_a_connection_the_loop_saw_closed_is_a_write_error(loop_kind: str) -> None:
+    """uvloop raises RuntimeError for a write on a closed transport: still httpcore's WriteError."""
+
+    async def request_after_close() -> None:
+        ours, theirs = socket.socketpair()
+        reader, writer = await asyncio.open_connection(sock=ours)
+        stream = AsyncioStream(reader, writer)
+        writer.transport.close()
+        await stream.write(b"GET /v1/sys/health HTTP/1.1\r\n\r\n")
+        try:
+            with pytest.raises(httpcore.WriteError):
+                await stream.read(1024, timeout=CEILING_SECONDS)
+        finally:
+            await stream.aclose()
+            theirs.close()
+
+    if loop_kind == "uvloop":
+        import uvloop
+
+        uvloop.run(request_after_close())
+    else:
+        asyncio.run(request_after_close())
