@@ -8,7 +8,7 @@ own exception classes, so httpx maps them as before; a write to a connection tha
 the read's error, or as ``WriteError`` when the loop already knows it closed.
 
 Unlike anyio, this backend tries a name's addresses one after another, not raced (uvloop has no
-happy eyeballs): give ``VAULT_ADDR`` an address or a name whose every address answers.
+happy eyeballs): give ``MFA_VAULT_ADDR`` an address or a name whose every address answers.
 """
 
 from __future__ import annotations
