@@ -20,7 +20,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.enrollment_repository import to_row, user_lock_key
-from adapters.sqlalchemy.errors import DATABASE
+from adapters.sqlalchemy.errors import DATABASE, described
 from adapters.sqlalchemy.postgres_checks import enrollment_from_record
 from adapters.sqlalchemy.single_statement import fetch, transaction
 from application.enrollment_limits import EnrollmentLimits
@@ -222,6 +222,4 @@ def _waits_are_bounded() -> Iterator[None]:
     try:
         yield
     except asyncpg.LockNotAvailableError as error:
-        raise DependencyUnavailable(
-            DATABASE, cause=f"LockNotAvailableError, SQLSTATE {error.sqlstate}"
-        ) from None
+        raise DependencyUnavailable(DATABASE, cause=described(error)) from None

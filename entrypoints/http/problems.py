@@ -349,12 +349,12 @@ def overloaded_problem() -> tuple[Problem, dict[str, str]]:
     """The ``Overloaded`` entry's problem and headers, as ``problem_response`` would make them,
     for an answer built once and sent without a request object."""
     error = Overloaded()
-    entry = ERROR_TABLE[Overloaded]
+    problem_type = problem_type_for(error)
     problem = Problem(
-        type=TYPE_PREFIX + entry.slug,
-        title=entry.title,
-        status=int(entry.status),
-        detail=entry.public_detail or str(error),
+        type=TYPE_PREFIX + problem_type.slug,
+        title=problem_type.title,
+        status=int(problem_type.status),
+        detail=problem_type.public_detail or str(error),
     )
     return problem, _headers_for(error, problem.status)
 
