@@ -1,11 +1,11 @@
 """An enrollment's start on Postgres, on bare asyncpg (why: postgres_checks.py): the room read in
-one statement, and the start stored in one transaction of two statements.
+one statement, and the start stored in one transaction: the lock, the room read again, the write.
 
 Why a transaction and not one statement: the room must be counted after the user's lock is held.
 A statement reads from the snapshot taken when it starts, so one statement that took the lock and
 then counted would count from before the lock: a start that waited for the lock would not see
 the start that held it, and two starts at once could both pass a limit. The lock is its own
-statement, and the statement that counts and writes starts once the lock is held.
+statement; the room is counted once the lock is held, and ``EnrollmentLimits`` decides.
 """
 
 from __future__ import annotations
@@ -46,52 +46,37 @@ LOCK_USER: Final = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 """``SqlEnrollmentRepository.lock_user``'s lock: held until COMMIT or ROLLBACK."""
 
 STORE: Final = """
-WITH counted AS (
-    SELECT
-        (SELECT count(*) FROM audit_events
-         WHERE user_id = $1 AND action = $2 AND occurred_at >= $3) AS recent_starts,
-        (SELECT count(*) FROM enrollments WHERE user_id = $1 AND status = 'active') AS active
-), room AS (
-    SELECT recent_starts, active, recent_starts < $4 AND active < $5 AS allowed FROM counted
-), replaced AS (
-    DELETE FROM enrollments
-    WHERE user_id = $1 AND status = 'pending' AND (SELECT allowed FROM room)
-    RETURNING id
+WITH replaced AS (
+    DELETE FROM enrollments WHERE user_id = $1 AND status = 'pending' RETURNING id
 ), added AS (
     INSERT INTO enrollments
         (id, user_id, method, status, algorithm, digits, period, sealed_secret, device_name,
          created_at, expires_at, activated_at, last_used_step, last_used_at, drift_steps,
          revoked_at, version)
-    SELECT $6, $1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21
-    FROM room
+    SELECT $2, $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
     -- after the DELETE: the user's one pending enrollment (a unique index) is the new one
-    WHERE room.allowed AND (SELECT count(*) FROM replaced) >= 0
+    WHERE (SELECT count(*) FROM replaced) >= 0
     RETURNING id
 ), audited AS (
     INSERT INTO audit_events
         (action, user_id, enrollment_id, occurred_at, request_id, client_address, user_agent,
          detail, actor, reason, ticket)
-    SELECT event.action, $1, event.enrollment_id, event.occurred_at, $22, $23, $24,
-        event.detail, $25, $26, $27
+    SELECT event.action, $1, event.enrollment_id, event.occurred_at, $18, $19, $20,
+        event.detail, $21, $22, $23
     FROM (
-        SELECT 1 AS position, $28 AS action, replaced.id AS enrollment_id,
-            $29::timestamptz AS occurred_at, $30 AS detail
+        SELECT 1 AS position, $24 AS action, replaced.id AS enrollment_id,
+            $25::timestamptz AS occurred_at, $26 AS detail
         FROM replaced
         UNION ALL
-        SELECT 2, $31, added.id, $32::timestamptz, $33 FROM added
+        SELECT 2, $27, added.id, $28::timestamptz, $29 FROM added
     ) AS event
     ORDER BY event.position
 )
-SELECT
-    room.recent_starts,
-    room.active,
-    (SELECT id FROM replaced) AS replaced,
-    (SELECT count(*) FROM added) AS added
-FROM room
+SELECT (SELECT id FROM replaced) AS replaced
 """
-"""The start under the user's lock: the room counted again, and when ``EnrollmentLimits`` allow
-it, the user's pending enrollment replaced by the new one, and the audit rows of both (the
-replaced one's first, as the unit of work writes them), all or nothing."""
+"""The start, once ``ROOM`` counted room for it under the user's lock: the user's pending
+enrollment replaced by the new one, and the audit rows of both (the replaced one's first, as the
+unit of work writes them), all or nothing."""
 
 _REPLACED: Final = UUID(int=0)
 """Stands for the pending enrollment ``STORE`` replaces, whose id only the statement reads."""
@@ -99,7 +84,7 @@ _REPLACED: Final = UUID(int=0)
 
 class PostgresEnrollmentStarts:
     """Implements EnrollmentStarts on Postgres: ``room`` in one statement, ``store`` in BEGIN, the
-    lock, one statement, COMMIT. ``store`` writes the audit rows that ``records`` make of the
+    lock, ``ROOM`` again, one statement, COMMIT. ``store`` writes the audit rows that ``records`` make of the
     start and of the replacement, and ``records`` count them once committed."""
 
     def __init__(self, engine: AsyncEngine, records: EventRecords) -> None:
@@ -108,34 +93,27 @@ class PostgresEnrollmentStarts:
 
     async def room(self, user_id: str, now: datetime, limits: EnrollmentLimits) -> list[Enrollment]:
         with _waits_are_bounded():
-            rows = await fetch(
-                self._engine,
-                ROOM,
-                user_id,
-                AuditAction.ENROLLMENT_STARTED.value,
-                limits.window_start(now),
-            )
-        active = [enrollment_from_record(row) for row in rows if row["id"] is not None]
-        limits.check(rows[0]["recent_starts"], len(active))
-        return active
+            rows = await fetch(self._engine, ROOM, *_room_arguments(user_id, now, limits))
+        return _room(rows, limits)
 
     async def store(
         self, enrollment: Enrollment, limits: EnrollmentLimits, context: RequestContext
     ) -> None:
-        started, replacement, arguments = self.prepare(enrollment, limits, context)
+        started, replacement, arguments = self.prepare(enrollment, context)
+        now = enrollment.created_at
 
         async def locked_store(driver: asyncpg.Connection) -> asyncpg.Record:
             await driver.execute(LOCK_USER, user_lock_key(enrollment.user_id))
-            stored = await driver.fetchrow(STORE, *arguments)
-            check_stored(stored, limits)  # a refusal raises: rolled back
-            return stored
+            rows = await driver.fetch(ROOM, *_room_arguments(enrollment.user_id, now, limits))
+            _room(rows, limits)  # a refusal raises: rolled back
+            return await driver.fetchrow(STORE, *arguments)
 
         with _waits_are_bounded():
             stored = await transaction(self._engine, locked_store)
         self.committed(stored, started, replacement)
 
     def prepare(
-        self, enrollment: Enrollment, limits: EnrollmentLimits, context: RequestContext
+        self, enrollment: Enrollment, context: RequestContext
     ) -> tuple[Records, Records, tuple[object, ...]]:
         """The records of the start and of a replacement, and ``STORE``'s arguments."""
         user_id, now = enrollment.user_id, enrollment.created_at
@@ -146,10 +124,6 @@ class PostgresEnrollmentStarts:
         row = to_row(enrollment)
         arguments = (
             user_id,
-            AuditAction.ENROLLMENT_STARTED.value,
-            limits.window_start(now),
-            limits.max_starts_per_hour,
-            limits.max_active,
             *(row[column] for column in _ENROLLMENT_COLUMNS),
             start.context.request_id[:64],
             (start.context.client_address or "")[:64] or None,
@@ -173,15 +147,15 @@ class PostgresEnrollmentStarts:
         )
 
 
-def check_stored(stored: asyncpg.Record, limits: EnrollmentLimits) -> None:
-    """Returns when ``STORE`` stored the start.
+def _room_arguments(user_id: str, now: datetime, limits: EnrollmentLimits) -> tuple[object, ...]:
+    return user_id, AuditAction.ENROLLMENT_STARTED.value, limits.window_start(now)
 
-    Raises:
-        EnrollmentRateLimited, TooManyAuthenticators: it counted no room.
-    """
-    if stored["added"] != 1:
-        limits.check(stored["recent_starts"], stored["active"])
-        raise RuntimeError("the start was neither stored nor refused")
+
+def _room(rows: list[asyncpg.Record], limits: EnrollmentLimits) -> list[Enrollment]:
+    """The active authenticators ``ROOM`` read, when ``limits`` allow one more start."""
+    active = [enrollment_from_record(row) for row in rows if row["id"] is not None]
+    limits.check(rows[0]["recent_starts"], len(active))
+    return active
 
 
 _ENROLLMENT_COLUMNS: Final = (
@@ -202,7 +176,7 @@ _ENROLLMENT_COLUMNS: Final = (
     "revoked_at",
     "version",
 )
-"""``STORE``'s enrollment parameters $6, $7…, as ``to_row`` names them."""
+"""``STORE``'s enrollment parameters $2 to $17, as ``to_row`` names them."""
 
 
 def _only_row(records: Records) -> AuditEvent:
