@@ -68,6 +68,11 @@ def _app(held: _Held, cors_origins: tuple[str, ...]) -> Litestar:
     return app
 
 
+def _client(app: object) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=cast(Any, app), client=("127.0.0.1", 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 def _shed_count(method: str) -> float:
     labels = {"method": method, "path": "(shed)", "status_code": "503"}
     return REGISTRY.get_sample_value("mfa_requests_total", labels) or 0.0
@@ -81,9 +86,8 @@ async def test_a_shed_answer_is_litestars_overloaded_problem_and_is_counted(
     held = _Held()
     litestar = _app(held, cors_origins)
     shedding = with_load_shedding(litestar, limit=1)
-    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
     headers = {"Origin": origin, "X-Request-Id": REQUEST_ID}
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with _client(shedding) as client:
         through_litestar = await client.get("/health/test-overloaded", headers=headers)
         holding = asyncio.create_task(client.get("/health/test-hold"))
         await held.admitted.wait()
@@ -110,8 +114,7 @@ async def test_a_request_frees_its_place_once_its_answer_is_sent() -> None:
     finishes the first (a background task here; the access line and metrics in the service)."""
     held = _Held()
     shedding = with_load_shedding(_app(held, ()), limit=1)
-    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with _client(shedding) as client:
         finishing = asyncio.create_task(client.get("/health/test-answer-then-work"))
         await held.answered.wait()
         next_request = await client.get("/settings/MfaSecret")
@@ -123,8 +126,7 @@ async def test_a_request_frees_its_place_once_its_answer_is_sent() -> None:
 async def test_a_shed_answer_without_an_incoming_id_gets_its_own() -> None:
     held = _Held()
     shedding = with_load_shedding(_app(held, ()), limit=1)
-    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with _client(shedding) as client:
         holding = asyncio.create_task(client.get("/health/test-hold"))
         await held.admitted.wait()
         first = await client.get("/settings/MfaSecret")
@@ -138,8 +140,7 @@ async def test_a_shed_answer_without_an_incoming_id_gets_its_own() -> None:
 async def test_a_cors_preflight_is_never_shed() -> None:
     held = _Held()
     shedding = with_load_shedding(_app(held, (ORIGIN,)), limit=1)
-    transport = httpx.ASGITransport(app=cast(Any, shedding), client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with _client(shedding) as client:
         holding = asyncio.create_task(client.get("/health/test-hold"))
         await held.admitted.wait()
         preflight = await client.options(
