@@ -101,14 +101,8 @@ def _serve(name: str, code: Path, data: Path) -> Iterator[Served]:
 @contextmanager
 def _held_slot(served: Served) -> Iterator[None]:
     """A POST whose body never comes: it holds the worker's only slot."""
-    body = b'{"code":"123456"}'
     connection = socket.create_connection(("127.0.0.1", served.port))
-    connection.sendall(
-        (
-            f"POST /mfa/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {served.token}"
-            f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
-    )
+    connection.sendall(_verify_headers(served.token))
     try:
         deadline = time.monotonic() + 30
         while httpx.get(f"http://127.0.0.1:{served.port}/settings/MfaSecret").status_code != 503:
@@ -120,14 +114,21 @@ def _held_slot(served: Served) -> Iterator[None]:
         connection.close()
 
 
+VERIFY_BODY: Final = b'{"code":"123456"}'
+
+
+def _verify_headers(token: str) -> bytes:
+    """A ``POST /mfa/verify``'s request line and headers, for ``VERIFY_BODY``."""
+    return (
+        f"POST /mfa/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(VERIFY_BODY)}\r\n\r\n"
+    ).encode()
+
+
 def _request(served: Served, shed: bool) -> bytes:
     if not shed:
         return b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-    body = b'{"code":"123456"}'
-    return (
-        f"POST /mfa/verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {served.token}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    return _verify_headers(served.token) + VERIFY_BODY
 
 
 async def _one_connection(port: int, request: bytes, count: int, expected: bytes) -> None:
