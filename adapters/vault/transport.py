@@ -14,6 +14,7 @@ import httpx
 import msgspec
 
 from adapters.vault.asyncio_network import AsyncioBackend
+from adapters.vault.connection_pool import ExclusiveConnectionPool
 from adapters.vault.errors import transport_failure
 from adapters.vault.settings import VaultSettings
 
@@ -34,9 +35,10 @@ class VaultAnswer:
 
 
 class VaultTransport:
-    """Sends requests to ``ADDR/v1/PATH`` over httpx's pooled HTTP/1.1 transport on plain asyncio
-    streams (``asyncio_network``: a request in one write, no anyio layer), at most
-    ``max_connections`` at once. It never follows a redirect (the token stays with Vault), never
+    """Sends requests to ``ADDR/v1/PATH`` over httpx's HTTP/1.1 transport, on kept-alive
+    connections each request has to itself (``connection_pool``) and plain asyncio streams
+    (``asyncio_network``: a request in one write, no anyio layer), at most ``max_connections`` at
+    once. It never follows a redirect (the token stays with Vault), never
     retries, and reads nothing from the environment (no proxy, no ``VAULT_*``): the settings are
     the only configuration. ``transport`` replaces the network (tests pass an
     ``httpx.MockTransport``).
@@ -117,19 +119,17 @@ class VaultTransport:
 
 
 def _pooled(settings: VaultSettings, max_connections: int) -> httpx.AsyncHTTPTransport:
-    """httpx's transport (its request and response mapping, its error map) over an httpcore pool
-    on ``AsyncioBackend``: httpx takes no network backend, so its pool is replaced."""
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections
-    )
-    pooled = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    """httpx's transport (its request and response mapping, its error map) over connections each
+    request has to itself (``connection_pool``) on ``AsyncioBackend``: httpx takes neither a pool
+    nor a network backend, so its pool is replaced."""
+    pooled = httpx.AsyncHTTPTransport(trust_env=False)
     if not isinstance(getattr(pooled, "_pool", None), httpcore.AsyncConnectionPool):
         raise RuntimeError("httpx.AsyncHTTPTransport no longer keeps its pool in _pool")
-    pooled._pool = httpcore.AsyncConnectionPool(
+    # httpx calls the pool's handle_async_request and aclose, which ExclusiveConnectionPool has
+    pooled._pool = ExclusiveConnectionPool(  # type: ignore[assignment]
         ssl_context=tls_context(settings),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
+        max_idle=max_connections,
+        keepalive_expiry=httpx.Limits().keepalive_expiry,
         network_backend=AsyncioBackend(),
     )
     return pooled
