@@ -33,6 +33,7 @@ from litestar.types import (
     Scope,
     Send,
 )
+from litestar.utils import normalize_path
 
 from entrypoints.http.metrics import count_shed
 from entrypoints.http.problems import PROBLEM_JSON, overloaded_problem
@@ -47,6 +48,12 @@ def _raw(headers: dict[str, str]) -> RawHeaders:
     return [
         (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
     ]
+
+
+def _never_shed(path: str) -> bool:
+    """Health and metrics under every spelling Litestar routes to them (``/health/live/``,
+    ``/health//live``): the exact path first, so that the common case does no more."""
+    return path in NEVER_SHED or normalize_path(path) in NEVER_SHED
 
 
 def _prebuilt_answer() -> tuple[int, RawHeaders, RawHeaders, bytes]:
@@ -104,7 +111,7 @@ def with_load_shedding(app: Litestar, limit: int) -> ASGIApp:
         nonlocal in_flight
         if (
             scope["type"] != ScopeType.HTTP
-            or scope["path"] in NEVER_SHED
+            or _never_shed(scope["path"])
             or _is_preflight(scope, cors)
         ):
             await app(scope, receive, send)

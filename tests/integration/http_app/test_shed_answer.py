@@ -137,6 +137,22 @@ async def test_a_shed_answer_without_an_incoming_id_gets_its_own() -> None:
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
 
 
+async def test_health_and_metrics_are_never_shed_however_their_path_is_spelt() -> None:
+    """Litestar routes a trailing or doubled slash to the same handler: never shed either."""
+    held = _Held()
+    shedding = with_load_shedding(_app(held, ()), limit=1)
+    async with _client(shedding) as client:
+        holding = asyncio.create_task(client.get("/health/test-hold"))
+        await held.admitted.wait()
+        spellings = ["/health/live", "/health/live/", "/health//live", "/metrics/"]
+        answers = [await client.get(path) for path in spellings]
+        shed = await client.get("/health/live/x")
+        held.released.set()
+        await holding
+    assert [answer.status_code for answer in answers] == [200] * len(spellings)
+    assert shed.status_code == 503
+
+
 async def test_a_cors_preflight_is_never_shed() -> None:
     held = _Held()
     shedding = with_load_shedding(_app(held, (ORIGIN,)), limit=1)
