@@ -73,6 +73,18 @@ def _client(app: object) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
+@asynccontextmanager
+async def _place_taken(client: httpx.AsyncClient, held: _Held) -> AsyncIterator[None]:
+    """A limit of 1 filled, for the block's duration, by a request the app holds."""
+    holding = asyncio.create_task(client.get("/health/test-hold"))
+    await held.admitted.wait()
+    try:
+        yield
+    finally:
+        held.released.set()
+        assert (await holding).status_code == 200
+
+
 def _shed_count(method: str) -> float:
     labels = {"method": method, "path": "(shed)", "status_code": "503"}
     return REGISTRY.get_sample_value("mfa_requests_total", labels) or 0.0
@@ -89,15 +101,10 @@ async def test_a_shed_answer_is_litestars_overloaded_problem_and_is_counted(
     headers = {"Origin": origin, "X-Request-Id": REQUEST_ID}
     async with _client(shedding) as client:
         through_litestar = await client.get("/health/test-overloaded", headers=headers)
-        holding = asyncio.create_task(client.get("/health/test-hold"))
-        await held.admitted.wait()
-        before = _shed_count("POST")
-
-        shed = await client.post("/mfa/verify", json={"code": "123456"}, headers=headers)
-        live = await client.get("/health/live")
-
-        held.released.set()
-        assert (await holding).status_code == 200
+        async with _place_taken(client, held):
+            before = _shed_count("POST")
+            shed = await client.post("/mfa/verify", json={"code": "123456"}, headers=headers)
+            live = await client.get("/health/live")
     assert shed.status_code == through_litestar.status_code == 503
     assert shed.headers.multi_items() == through_litestar.headers.multi_items()
     assert shed.content == through_litestar.content
@@ -126,13 +133,9 @@ async def test_a_request_frees_its_place_once_its_answer_is_sent() -> None:
 async def test_a_shed_answer_without_an_incoming_id_gets_its_own() -> None:
     held = _Held()
     shedding = with_load_shedding(_app(held, ()), limit=1)
-    async with _client(shedding) as client:
-        holding = asyncio.create_task(client.get("/health/test-hold"))
-        await held.admitted.wait()
+    async with _client(shedding) as client, _place_taken(client, held):
         first = await client.get("/settings/MfaSecret")
         second = await client.get("/settings/MfaSecret")
-        held.released.set()
-        await holding
     assert first.status_code == second.status_code == 503
     assert first.headers["X-Request-Id"] != second.headers["X-Request-Id"]
 
@@ -141,14 +144,10 @@ async def test_health_and_metrics_are_never_shed_however_their_path_is_spelt() -
     """Litestar routes a trailing or doubled slash to the same handler: never shed either."""
     held = _Held()
     shedding = with_load_shedding(_app(held, ()), limit=1)
-    async with _client(shedding) as client:
-        holding = asyncio.create_task(client.get("/health/test-hold"))
-        await held.admitted.wait()
-        spellings = ["/health/live", "/health/live/", "/health//live", "/metrics/"]
+    spellings = ["/health/live", "/health/live/", "/health//live", "/metrics/"]
+    async with _client(shedding) as client, _place_taken(client, held):
         answers = [await client.get(path) for path in spellings]
         shed = await client.get("/health/live/x")
-        held.released.set()
-        await holding
     assert [answer.status_code for answer in answers] == [200] * len(spellings)
     assert shed.status_code == 503
 
@@ -156,15 +155,11 @@ async def test_health_and_metrics_are_never_shed_however_their_path_is_spelt() -
 async def test_a_cors_preflight_is_never_shed() -> None:
     held = _Held()
     shedding = with_load_shedding(_app(held, (ORIGIN,)), limit=1)
-    async with _client(shedding) as client:
-        holding = asyncio.create_task(client.get("/health/test-hold"))
-        await held.admitted.wait()
+    async with _client(shedding) as client, _place_taken(client, held):
         preflight = await client.options(
             "/mfa/verify", headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"}
         )
         shed = await client.options("/mfa/verify")
-        held.released.set()
-        await holding
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert shed.status_code == 503
