@@ -52,8 +52,12 @@ def _raw(headers: dict[str, str]) -> RawHeaders:
 
 def _never_shed(path: str) -> bool:
     """Health and metrics under every spelling Litestar routes to them (``/health/live/``,
-    ``/health//live``): the exact path first, so that the common case does no more."""
-    return path in NEVER_SHED or normalize_path(path) in NEVER_SHED
+    ``/health//live``). Only a path with a trailing or doubled slash is normalized: the others
+    are compared as they are."""
+    if path in NEVER_SHED:
+        return True
+    respelt = path.endswith("/") or "//" in path
+    return respelt and normalize_path(path) in NEVER_SHED
 
 
 def _prebuilt_answer() -> tuple[int, RawHeaders, RawHeaders, bytes]:
