@@ -4,7 +4,7 @@ the pool can hand out again."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -57,28 +57,6 @@ async def test_the_work_commits_and_its_transaction_ends(
 
     assert await _lock_is_free(postgres_url)
     assert await _backend(engine) == pid
-
-
-async def test_what_the_work_raises_rolls_back_and_the_connection_is_pooled_again(
-    engine: AsyncEngine, postgres_url: str
-) -> None:
-    pid = await _backend(engine)
-
-    async def refused(driver: asyncpg.Connection) -> None:
-        await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
-        raise LookupError("the work's own refusal")
-
-    with pytest.raises(LookupError):
-        await transaction(engine, refused)
-
-    assert await _lock_is_free(postgres_url)
-    assert await _backend(engine) == pid
-    unit = Transaction(engine)  # SQLAlchemy's own transactions still begin on it
-    await unit.open()
-    try:
-        assert (await unit.execute(BACKEND_PID)).scalar_one() == pid
-    finally:
-        await unit.close()
 
 
 async def test_a_refused_constraint_is_a_concurrent_update_and_rolls_back(
@@ -148,20 +126,40 @@ async def test_the_pooled_connections_closed_with_it_are_replaced_too(postgres_u
         await engine.dispose()
 
 
-async def test_a_value_the_driver_cannot_encode_is_refused_and_the_pool_is_kept(
-    engine: AsyncEngine, postgres_url: str
+async def _refuses(driver: asyncpg.Connection) -> None:
+    await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+    raise LookupError("the work's own refusal")
+
+
+async def _sends_a_value_the_driver_cannot_encode(driver: asyncpg.Connection) -> None:
+    await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
+    await driver.fetchval("SELECT $1::int", "not a number")
+
+
+@pytest.mark.parametrize(
+    ("work", "raised"),
+    [(_refuses, LookupError), (_sends_a_value_the_driver_cannot_encode, StoreRefusedValue)],
+    ids=["the-works-own-error", "a-value-the-driver-cannot-encode"],
+)
+async def test_what_the_work_raises_rolls_back_and_the_connection_is_pooled_again(
+    engine: AsyncEngine,
+    postgres_url: str,
+    work: Callable[[asyncpg.Connection], Awaitable[None]],
+    raised: type[Exception],
 ) -> None:
     pid = await _backend(engine)
 
-    async def unencodable(driver: asyncpg.Connection) -> None:
-        await driver.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
-        await driver.fetchval("SELECT $1::int", "not a number")
-
-    with pytest.raises(StoreRefusedValue):
-        await transaction(engine, unencodable)
+    with pytest.raises(raised):
+        await transaction(engine, work)
 
     assert await _lock_is_free(postgres_url)
     assert await _backend(engine) == pid, "the connection was replaced, not pooled again"
+    unit = Transaction(engine)  # SQLAlchemy's own transactions still begin on it
+    await unit.open()
+    try:
+        assert (await unit.execute(BACKEND_PID)).scalar_one() == pid
+    finally:
+        await unit.close()
 
 
 async def test_the_transaction_reads_committed_whatever_the_servers_default(
