@@ -36,6 +36,7 @@ from bench.checkout import extract_code
 ROOT: Final = Path(__file__).resolve().parent.parent
 CONNECTIONS: Final = 8
 CODE: Final = ("domain", "application", "adapters", "entrypoints")
+VERIFY_BODY: Final = b'{"code":"123456"}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +113,6 @@ def _held_slot(served: Served) -> Iterator[None]:
         yield
     finally:
         connection.close()
-
-
-VERIFY_BODY: Final = b'{"code":"123456"}'
 
 
 def _verify_headers(token: str) -> bytes:

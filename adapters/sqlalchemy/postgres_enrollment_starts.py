@@ -84,8 +84,8 @@ _REPLACED: Final = UUID(int=0)
 
 class PostgresEnrollmentStarts:
     """Implements EnrollmentStarts on Postgres: ``room`` in one statement, ``store`` in BEGIN, the
-    lock, ``ROOM`` again, one statement, COMMIT. ``store`` writes the audit rows that ``records`` make of the
-    start and of the replacement, and ``records`` count them once committed."""
+    lock, ``ROOM`` again, one statement, COMMIT. ``store`` writes the audit rows that ``records``
+    make of the start and of the replacement, and ``records`` count them once committed."""
 
     def __init__(self, engine: AsyncEngine, records: EventRecords) -> None:
         self._engine = engine
