@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, Final
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
@@ -36,6 +36,8 @@ def measure_engine(engine: AsyncEngine, dependency: str) -> None:
 
     @event.listens_for(sync_engine, "handle_error")
     def _failed(context: ExceptionContext) -> None:
+        if context.connection is None:
+            return  # a failed connect: the pool's wrapper below counts it, whatever the path
         operation = statement_family(context.statement) if context.statement else "connect"
         error = type(context.original_exception).__name__
         DEPENDENCY_ERRORS.labels(dependency, operation, error).inc()
@@ -61,8 +63,10 @@ def _measure_pool(pool: Pool, dependency: str) -> None:
     def _checked_in(*_: Any) -> None:
         DB_POOL_IN_USE.dec()
 
-    # SQLAlchemy has no event before a checkout waits; every checkout passes through the pool's
-    # ``_do_get`` (sqlalchemy/pool/base.py, _ConnectionRecord.checkout), so it is wrapped here.
+    # SQLAlchemy has no event before a checkout waits, nor one when a new connection fails; every
+    # checkout, and every connect, passes through the pool's ``_do_get`` (sqlalchemy/pool/base.py,
+    # _ConnectionRecord.checkout), whether through ``engine.connect()`` or the raw connection the
+    # one-statement checks take, so it is wrapped here.
     acquire = pool._do_get
 
     def waiting_do_get() -> Any:
@@ -71,7 +75,8 @@ def _measure_pool(pool: Pool, dependency: str) -> None:
         try:
             return acquire()
         except Exception as error:
-            DEPENDENCY_ERRORS.labels(dependency, "pool checkout", type(error).__name__).inc()
+            operation = "pool checkout" if isinstance(error, exc.TimeoutError) else "connect"
+            DEPENDENCY_ERRORS.labels(dependency, operation, type(error).__name__).inc()
             raise
         finally:
             DB_POOL_WAITING.dec()

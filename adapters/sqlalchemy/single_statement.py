@@ -2,9 +2,12 @@
 in one transaction (``transaction``).
 
 The connection comes from the engine's pool (the same connections, limits and timeouts as every
-unit of work); for ``fetch`` nothing begins a transaction on it, so the statement commits on its
-own. asyncpg prepares each statement text once per connection and keeps it (its statement cache).
-Errors are translated as ``translated_errors`` does for SQLAlchemy's, without the driver's message.
+unit of work), taken and given back in one greenlet switch each: ``engine.connect()`` would take
+three and build a ``Connection`` these statements never use (a sixth of a statement's CPU:
+``bench/checkout_cost.py``). For ``fetch`` nothing begins a transaction on it, so the statement
+commits on its own. asyncpg prepares each statement text once per connection and keeps it (its
+statement cache). Errors are translated as ``translated_errors`` does for SQLAlchemy's, without
+the driver's message.
 
 A pooled connection the server closed meanwhile is replaced once, like ``Transaction``'s first
 statement: the statement (or the BEGIN) could not have been sent on it.
@@ -19,8 +22,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg.transaction import Transaction
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.util import greenlet_spawn
 
 from adapters.sqlalchemy.errors import DATABASE, described, driver_error, translated_errors
 from application.errors import DependencyUnavailable, StoreRefusedValue
@@ -75,11 +79,8 @@ async def _on_pooled_connection(
     engine: AsyncEngine, work: Callable[[asyncpg.Connection], Awaitable[T]], *, in_transaction: bool
 ) -> T:
     for attempt in (1, 2):
-        with translated_errors():  # checking a connection out of the pool
-            connection = await engine.connect()
+        pooled = await _checked_out(engine)
         try:
-            with translated_errors():
-                pooled = await connection.get_raw_connection()
             driver: asyncpg.Connection = pooled.driver_connection
             began: Transaction | None = None
             first_statement = True  # nothing was done yet: a closed connection is replaced
@@ -96,22 +97,22 @@ async def _on_pooled_connection(
                     await began.commit()
             except _CLOSED as error:
                 if isinstance(error, ValueError):  # asyncpg could not encode an argument
-                    await _roll_back(connection, driver, began)
+                    await _roll_back(pooled, driver, began)
                     raise StoreRefusedValue(
                         f"the database driver refused a value ({described(error)})"
                     ) from None
                 if driver.is_closed():
                     _replace_pooled_connections(engine, pooled, error)
-                await connection.invalidate()
+                await _invalidate(pooled)
                 if attempt == 2 or not first_statement:
                     raise DependencyUnavailable(DATABASE, cause=type(error).__name__) from None
                 logger.warning("a pooled database connection was closed; using a new one")
                 continue
             except (TimeoutError, OSError) as error:
-                await connection.invalidate()  # silent: the next statement would wait as long
+                await _invalidate(pooled)  # silent: the next statement would wait as long
                 raise DependencyUnavailable(DATABASE, cause=described(error)) from None
             except BaseException as error:
-                await _roll_back(connection, driver, began)
+                await _roll_back(pooled, driver, began)
                 translated = driver_error(error)
                 if translated is error:
                     raise
@@ -119,12 +120,30 @@ async def _on_pooled_connection(
             return result
         finally:
             with translated_errors():
-                await connection.close()
+                await greenlet_spawn(pooled.close)  # back to the pool, or closed if invalidated
     raise AssertionError("unreachable")
 
 
+async def _checked_out(engine: AsyncEngine) -> PoolProxiedConnection:
+    """A connection from the engine's pool, errors translated as ``engine.connect()``'s are: a
+    full pool's wait, a refused or failed connect. The driver's own errors at connect are not
+    SQLAlchemy's here (``Connection`` wraps them), so they are translated apart."""
+    with translated_errors():
+        try:
+            return await greenlet_spawn(engine.sync_engine.raw_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DependencyUnavailable(DATABASE, cause=described(error)) from None
+
+
+async def _invalidate(pooled: PoolProxiedConnection) -> None:
+    """Closes the connection, unless ``_replace_pooled_connections`` did; the pool makes a new one
+    in its place when needed."""
+    if pooled.is_valid:
+        await greenlet_spawn(pooled.invalidate)
+
+
 async def _roll_back(
-    connection: AsyncConnection, driver: asyncpg.Connection, began: Transaction | None
+    pooled: PoolProxiedConnection, driver: asyncpg.Connection, began: Transaction | None
 ) -> None:
     """Ends the transaction an error left open. A connection whose transaction did not end as
     asyncpg expects (BEGIN or COMMIT failed, or the ROLLBACK) is not pooled again: the pool's own
@@ -135,7 +154,7 @@ async def _roll_back(
         with contextlib.suppress(Exception):  # the error being handled is the one to report
             await began.rollback()
             return
-    await connection.invalidate()
+    await _invalidate(pooled)
 
 
 def _replace_pooled_connections(

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.prometheus.database import measure_engine
 from adapters.prometheus.measured_cipher import MeasuredCipher
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
+from adapters.sqlalchemy.single_statement import fetch_row
 from adapters.sqlalchemy.statement_family import statement_family
+from adapters.sqlalchemy.transaction import Transaction
 from application.errors import DependencyUnavailable
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
@@ -84,6 +86,33 @@ async def test_a_failing_statement_counts_as_an_error_of_its_family(postgres_url
         and sample.labels.get("operation") == labels["operation"]
     ]
     assert [(s.labels["error"], s.value) for s in errors] == [("ProgrammingError", 1.0)]
+
+
+@pytest.mark.parametrize("path", ["unit of work", "one statement"])
+async def test_a_refused_connect_counts_once_as_connect_whatever_the_path(
+    postgres_url: str, path: str
+) -> None:
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    engine = create_engine(missing, DatabaseLimits(pool_size=1, max_overflow=0))
+    dependency = f"postgresql refused, {path}"  # the registry is the process's: a label of its own
+    measure_engine(engine, dependency)
+    try:
+        with pytest.raises(DependencyUnavailable):
+            if path == "unit of work":
+                await Transaction(engine).open()
+            else:
+                await fetch_row(engine, "SELECT 1")
+    finally:
+        await engine.dispose()
+    errors = [
+        (sample.labels["operation"], sample.labels["error"], sample.value)
+        for metric in REGISTRY.collect()
+        if metric.name == "mfa_dependency_errors"
+        for sample in metric.samples
+        if sample.name == "mfa_dependency_errors_total"
+        and sample.labels.get("dependency") == dependency
+    ]
+    assert errors == [("connect", "Error", 1.0)]
 
 
 async def test_a_cipher_failure_is_timed_and_counted_by_its_class() -> None:

@@ -1,9 +1,11 @@
 """``single_statement.transaction`` on Postgres: a pooled connection the server closed is replaced
 at BEGIN, never once the work began; whatever the work raises rolls back and leaves a connection
-the pool can hand out again."""
+the pool can hand out again. The statements' own checkout answers a full pool and a refused
+connect as ``engine.connect()`` does."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -15,6 +17,7 @@ from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.single_statement import fetch_row, transaction
 from adapters.sqlalchemy.transaction import Transaction
 from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
+from tests.support.waiting import CEILING_SECONDS
 
 BACKEND_PID = sa.text("SELECT pg_backend_pid()")
 LOCK = 736_001
@@ -124,6 +127,34 @@ async def test_the_pooled_connections_closed_with_it_are_replaced_too(postgres_u
         assert await transaction(engine, lambda driver: driver.fetchval("SELECT 1")) == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_full_pool_answers_unavailable_after_the_configured_wait(postgres_url: str) -> None:
+    engine = create_engine(
+        postgres_url, DatabaseLimits(pool_size=1, max_overflow=0, pool_timeout_seconds=0.3)
+    )
+    try:
+        async with engine.connect() as holder:
+            await holder.exec_driver_sql("SELECT 1")
+            with pytest.raises(DependencyUnavailable) as refused:
+                await asyncio.wait_for(fetch_row(engine, "SELECT 1"), CEILING_SECONDS)
+        assert refused.value.cause == "TimeoutError"
+        assert (await fetch_row(engine, "SELECT 1"))[0] == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_a_connect_the_server_refuses_is_unavailable_with_its_sqlstate(
+    postgres_url: str,
+) -> None:
+    missing = postgres_url.rsplit("/", 1)[0] + "/no_such_database"
+    engine = create_engine(missing, DatabaseLimits(pool_size=1, max_overflow=0))
+    try:
+        with pytest.raises(DependencyUnavailable) as refused:
+            await fetch_row(engine, "SELECT 1")
+    finally:
+        await engine.dispose()
+    assert refused.value.cause is not None and "SQLSTATE 3D000" in refused.value.cause
 
 
 async def _refuses(driver: asyncpg.Connection) -> None:
