@@ -30,7 +30,7 @@ class Checkout:
     """``<short id> <subject>`` for the report."""
 
 
-def _git(*args: str, cwd: Path = PROJECT) -> str:
+def git_output(*args: str, cwd: Path = PROJECT) -> str:
     git = shutil.which("git")
     if git is None:
         raise StackError("`git` is not on PATH: BASE_REF needs it to check out the base")
@@ -44,8 +44,8 @@ def _git(*args: str, cwd: Path = PROJECT) -> str:
 
 def head_title() -> str:
     """``<short id> <subject>`` of this checkout's HEAD, marked when the tree has changes."""
-    title = _git("log", "-1", "--format=%h %s")
-    return title + (" (with uncommitted changes)" if _git("status", "--porcelain") else "")
+    title = git_output("log", "-1", "--format=%h %s")
+    return title + (" (with uncommitted changes)" if git_output("status", "--porcelain") else "")
 
 
 def _uv() -> str:
@@ -58,11 +58,11 @@ def _uv() -> str:
 @contextmanager
 def base_checkout(reference: str, log: Path) -> Iterator[Checkout]:
     """``reference`` checked out under a temporary directory, its locked dependencies installed."""
-    commit = _git("rev-parse", "--verify", f"{reference}^{{commit}}")
-    title = _git("log", "-1", "--format=%h %s", commit)
+    commit = git_output("rev-parse", "--verify", f"{reference}^{{commit}}")
+    title = git_output("log", "-1", "--format=%h %s", commit)
     parent = Path(tempfile.mkdtemp(prefix="mfa-bench-base-"))
     path = parent / "checkout"
-    _git("worktree", "add", "--detach", str(path), commit)
+    git_output("worktree", "add", "--detach", str(path), commit)
     try:
         environment = {
             key: value
@@ -84,10 +84,10 @@ def base_checkout(reference: str, log: Path) -> Iterator[Checkout]:
         yield Checkout(path, commit, title)
     finally:
         try:
-            _git("worktree", "remove", "--force", str(path))
+            git_output("worktree", "remove", "--force", str(path))
         except StackError:
             shutil.rmtree(path, ignore_errors=True)
-            _git("worktree", "prune")
+            git_output("worktree", "prune")
         shutil.rmtree(parent, ignore_errors=True)
 
 
