@@ -7,8 +7,9 @@ body in two writes. Here a write is kept until the next read, so that a request 
 own exception classes, so httpx maps them as before; a write to a connection that was lost shows as
 the read's error, or as ``WriteError`` when the loop already knows it closed.
 
-Unlike anyio, this backend tries a name's addresses one after another, not raced (uvloop has no
-happy eyeballs): give ``MFA_VAULT_ADDR`` an address or a name whose every address answers.
+A name's addresses are raced as anyio races them (RFC 8305 happy eyeballs, through
+aiohappyeyeballs: uvloop has none): families interleaved, the next address tried 250 ms after the
+previous one, while it still connects; the first connection wins and the others are closed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import aiohappyeyeballs
 import httpcore
 from httpcore import SOCKET_OPTION
+
+CONNECTION_ATTEMPT_DELAY = 0.25
+"""Seconds before the next address is tried alongside (RFC 8305's recommended delay, anyio's)."""
 
 
 @contextmanager
@@ -112,9 +117,12 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None
-                )
+                connected = await _raced_connection(host, port, local_address)
+                try:
+                    reader, writer = await asyncio.open_connection(sock=connected)
+                except BaseException:
+                    connected.close()
+                    raise
         _apply(writer, socket_options)
         return AsyncioStream(reader, writer)
 
@@ -132,6 +140,17 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+
+async def _raced_connection(host: str, port: int, local_address: str | None) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    addresses = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    local = None
+    if local_address:
+        local = await loop.getaddrinfo(local_address, 0, type=socket.SOCK_STREAM)
+    return await aiohappyeyeballs.start_connection(
+        addresses, local_addr_infos=local, happy_eyeballs_delay=CONNECTION_ATTEMPT_DELAY
+    )
 
 
 def _apply(writer: asyncio.StreamWriter, options: Iterable[SOCKET_OPTION] | None) -> None:

@@ -1,11 +1,14 @@
-"""The Vault transport's network layer: a request leaves in one write when its answer is read, and
-failures are httpcore's own errors, as its default backend raises them."""
+"""The Vault transport's network layer: a request leaves in one write when its answer is read,
+failures are httpcore's own errors, as its default backend raises them, and a name's addresses
+are raced (happy eyeballs)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpcore
 import pytest
@@ -14,6 +17,10 @@ from adapters.vault.asyncio_network import AsyncioBackend, AsyncioStream
 from tests.support.waiting import CEILING_SECONDS, eventually
 
 Pair = tuple[AsyncioStream, socket.socket, list[bytes]]
+
+GIVE_UP_SECONDS = 30.0
+"""The connect's timeout where an address never answers: without racing, the connect would wait
+this long on it and fail; raced, the next address is tried 0.25 s later."""
 
 
 @pytest.fixture
@@ -123,3 +130,69 @@ def test_a_request_on_a_connection_the_loop_saw_closed_is_a_write_error(loop_kin
         uvloop.run(request_after_close())
     else:
         asyncio.run(request_after_close())
+
+
+@contextmanager
+def _silent_port() -> Iterator[int]:
+    """A loopback port whose SYNs are dropped, like an address that does not route: a listener
+    whose backlog is full and that never accepts."""
+    listener = socket.socket()
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+            fillers.append(filler)
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def _resolving(monkeypatch: pytest.MonkeyPatch, name: str, ports: list[int]) -> None:
+    """``name`` resolves to 127.0.0.1 on each of ``ports``, in that order."""
+    loop = asyncio.get_running_loop()
+
+    async def getaddrinfo(host: str, port: int, **_: Any) -> list[Any]:
+        assert host == name
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", each))
+            for each in ports
+        ]
+
+    monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+
+
+async def test_an_address_that_never_answers_does_not_hold_the_next_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = await asyncio.start_server(lambda _r, w: w.close(), "127.0.0.1", 0)
+    live = int(server.sockets[0].getsockname()[1])
+    with _silent_port() as silent:
+        _resolving(monkeypatch, "vault.test", [silent, live])
+        async with server:
+            stream = await AsyncioBackend().connect_tcp("vault.test", 8200, timeout=GIVE_UP_SECONDS)
+            try:
+                assert stream.get_extra_info("server_addr") == ("127.0.0.1", live)
+            finally:
+                await stream.aclose()
+
+
+async def test_a_name_whose_every_address_refuses_is_a_connect_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    probes = [socket.socket(), socket.socket()]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        _resolving(monkeypatch, "vault.test", [int(p.getsockname()[1]) for p in probes])
+        with pytest.raises(httpcore.ConnectError):
+            await AsyncioBackend().connect_tcp("vault.test", 8200, timeout=CEILING_SECONDS)
+    finally:
+        for probe in probes:
+            probe.close()
