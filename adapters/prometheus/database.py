@@ -7,7 +7,7 @@ import time
 from typing import Any, Final
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool
 
@@ -34,14 +34,24 @@ def measure_engine(engine: AsyncEngine, dependency: str) -> None:
     def _after(conn: Connection, _c: Any, statement: str, _p: Any, _x: Any, _m: bool) -> None:
         _observe(conn, dependency, statement)
 
+    @event.listens_for(sync_engine, "do_connect")
+    def _connecting(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # Every new connection, a pool's first or one that replaces a closed or recycled one,
+        # whichever path checked it out (``engine.connect()`` or the checks' raw connection).
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as error:
+            DEPENDENCY_ERRORS.labels(dependency, "connect", type(error).__name__).inc()
+            raise
+
     @event.listens_for(sync_engine, "handle_error")
     def _failed(context: ExceptionContext) -> None:
         if context.connection is None:
-            return  # a failed connect: the pool's wrapper below counts it, whatever the path
+            return  # a failed connect, counted above (or a failed ping, then a new connect)
         operation = statement_family(context.statement) if context.statement else "connect"
         error = type(context.original_exception).__name__
         DEPENDENCY_ERRORS.labels(dependency, operation, error).inc()
-        if context.connection is not None and context.statement:
+        if context.statement:
             _observe(context.connection, dependency, context.statement)
 
     _measure_pool(sync_engine.pool, dependency)
@@ -63,10 +73,9 @@ def _measure_pool(pool: Pool, dependency: str) -> None:
     def _checked_in(*_: Any) -> None:
         DB_POOL_IN_USE.dec()
 
-    # SQLAlchemy has no event before a checkout waits, nor one when a new connection fails; every
-    # checkout, and every connect, passes through the pool's ``_do_get`` (sqlalchemy/pool/base.py,
-    # _ConnectionRecord.checkout), whether through ``engine.connect()`` or the raw connection the
-    # one-statement checks take, so it is wrapped here.
+    # SQLAlchemy has no event before a checkout waits; every checkout passes through the pool's
+    # ``_do_get`` (sqlalchemy/pool/base.py, _ConnectionRecord.checkout), so it is wrapped here.
+    # A connect it makes fails through it too: counted by the "do_connect" listener instead.
     acquire = pool._do_get
 
     def waiting_do_get() -> Any:
@@ -74,9 +83,8 @@ def _measure_pool(pool: Pool, dependency: str) -> None:
         started = time.perf_counter()
         try:
             return acquire()
-        except Exception as error:
-            operation = "pool checkout" if isinstance(error, exc.TimeoutError) else "connect"
-            DEPENDENCY_ERRORS.labels(dependency, operation, type(error).__name__).inc()
+        except exc.TimeoutError as error:
+            DEPENDENCY_ERRORS.labels(dependency, "pool checkout", type(error).__name__).inc()
             raise
         finally:
             DB_POOL_WAITING.dec()

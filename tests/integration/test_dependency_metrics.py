@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
+import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.prometheus.database import measure_engine
 from adapters.prometheus.measured_cipher import MeasuredCipher
 from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
+from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.single_statement import fetch_row
 from adapters.sqlalchemy.statement_family import statement_family
 from adapters.sqlalchemy.transaction import Transaction
@@ -22,6 +24,7 @@ from application.errors import DependencyUnavailable
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
 from tests.support.doubles import UnavailableCipher
+from tests.support.postgres import ADMIN_DSN, fresh_database
 from tests.support.waiting import CEILING_SECONDS, eventually
 
 
@@ -88,7 +91,36 @@ async def test_a_failing_statement_counts_as_an_error_of_its_family(postgres_url
     assert [(s.labels["error"], s.value) for s in errors] == [("ProgrammingError", 1.0)]
 
 
-@pytest.mark.parametrize("path", ["unit of work", "one statement"])
+PATHS = ["unit of work", "one statement"]
+
+
+async def _use(engine: AsyncEngine, path: str) -> None:
+    """One checkout and statement the way ``path`` takes them, errors translated as each path's
+    callers have them."""
+    if path == "unit of work":
+        transaction = Transaction(engine)
+        try:
+            await transaction.open()
+            with translated_errors():  # as the repositories run their statements
+                await transaction.execute(text("SELECT 1"))
+        finally:
+            await transaction.close()
+    else:
+        await fetch_row(engine, "SELECT 1")
+
+
+def _errors_of(dependency: str) -> list[tuple[str, str, float]]:
+    return [
+        (sample.labels["operation"], sample.labels["error"], sample.value)
+        for metric in REGISTRY.collect()
+        if metric.name == "mfa_dependency_errors"
+        for sample in metric.samples
+        if sample.name == "mfa_dependency_errors_total"
+        and sample.labels.get("dependency") == dependency
+    ]
+
+
+@pytest.mark.parametrize("path", PATHS)
 async def test_a_refused_connect_counts_once_as_connect_whatever_the_path(
     postgres_url: str, path: str
 ) -> None:
@@ -98,21 +130,41 @@ async def test_a_refused_connect_counts_once_as_connect_whatever_the_path(
     measure_engine(engine, dependency)
     try:
         with pytest.raises(DependencyUnavailable):
-            if path == "unit of work":
-                await Transaction(engine).open()
-            else:
-                await fetch_row(engine, "SELECT 1")
+            await _use(engine, path)
     finally:
         await engine.dispose()
-    errors = [
-        (sample.labels["operation"], sample.labels["error"], sample.value)
-        for metric in REGISTRY.collect()
-        if metric.name == "mfa_dependency_errors"
-        for sample in metric.samples
-        if sample.name == "mfa_dependency_errors_total"
-        and sample.labels.get("dependency") == dependency
-    ]
-    assert errors == [("connect", "Error", 1.0)]
+    assert _errors_of(dependency) == [("connect", "Error", 1.0)]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_a_refused_reconnect_of_a_pooled_connection_counts_as_connect(path: str) -> None:
+    """A failover as the pool sees it: its connection closed by the server, the new one refused
+    (here: the database stops accepting connections)."""
+    with fresh_database() as url:
+        name = url.rsplit("/", 1)[1]
+        engine = create_engine(url, DatabaseLimits(pool_size=1, max_overflow=0))
+        dependency = f"postgresql reconnect refused, {path}"
+        measure_engine(engine, dependency)
+        try:
+            await _use(engine, path)
+            await _as_admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            await _as_admin(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+            with pytest.raises(DependencyUnavailable):
+                await _use(engine, path)
+        finally:
+            await engine.dispose()
+    connects = [error for error in _errors_of(dependency) if error[0] == "connect"]
+    assert connects == [("connect", "Error", 1.0)]
+
+
+async def _as_admin(statement: str, *arguments: object) -> None:
+    connection = await asyncpg.connect(ADMIN_DSN)
+    try:
+        await connection.execute(statement, *arguments)
+    finally:
+        await connection.close()
 
 
 async def test_a_cipher_failure_is_timed_and_counted_by_its_class() -> None:
