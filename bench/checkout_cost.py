@@ -46,6 +46,7 @@ async def _cpu_per_call(fetch: Fetch, engine: object, calls: int) -> float:
 
 
 async def _measure(database: str, base_ref: str, calls: int, rounds: int) -> None:
+    # Imported here, once PROMETHEUS_MULTIPROC_DIR is set (prometheus_client reads it at import).
     from adapters.prometheus.database import measure_engine
     from adapters.sqlalchemy import single_statement
     from adapters.sqlalchemy.engine import create_engine
@@ -79,8 +80,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="batches of each, alternating")
     arguments = parser.parse_args()
     # The service's metrics are multiprocess (every worker writes its own files).
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="mfa-bench-"))
-    with stack.fresh_database("checkout") as database:
+    with (
+        tempfile.TemporaryDirectory(prefix="mfa-bench-metrics-") as metrics,
+        stack.fresh_database("checkout") as database,
+    ):
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics)
         uvloop.run(_measure(database, arguments.base_ref, arguments.calls, arguments.rounds))
 
 

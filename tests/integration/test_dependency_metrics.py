@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
-import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import text
@@ -24,7 +23,7 @@ from application.errors import DependencyUnavailable
 from application.ports.secret_cipher import SecretOwner
 from domain.secret import TotpSecret
 from tests.support.doubles import UnavailableCipher
-from tests.support.postgres import ADMIN_DSN, fresh_database
+from tests.support.postgres import as_admin, fresh_database
 from tests.support.waiting import CEILING_SECONDS, eventually
 
 
@@ -80,15 +79,8 @@ async def test_a_failing_statement_counts_as_an_error_of_its_family(postgres_url
                 await connection.execute(text("SELECT * FROM no_such_table"))
     finally:
         await engine.dispose()
-    errors = [
-        sample
-        for metric in REGISTRY.collect()
-        if metric.name == "mfa_dependency_errors"
-        for sample in metric.samples
-        if sample.name == "mfa_dependency_errors_total"
-        and sample.labels.get("operation") == labels["operation"]
-    ]
-    assert [(s.labels["error"], s.value) for s in errors] == [("ProgrammingError", 1.0)]
+    errors = _errors(operation=labels["operation"])
+    assert [(error, value) for _, error, value in errors] == [("ProgrammingError", 1.0)]
 
 
 PATHS = ["unit of work", "one statement"]
@@ -109,14 +101,15 @@ async def _use(engine: AsyncEngine, path: str) -> None:
         await fetch_row(engine, "SELECT 1")
 
 
-def _errors_of(dependency: str) -> list[tuple[str, str, float]]:
+def _errors(**labels: str) -> list[tuple[str, str, float]]:
+    """``(operation, error, count)`` of every dependency error counted with ``labels``."""
     return [
         (sample.labels["operation"], sample.labels["error"], sample.value)
         for metric in REGISTRY.collect()
         if metric.name == "mfa_dependency_errors"
         for sample in metric.samples
         if sample.name == "mfa_dependency_errors_total"
-        and sample.labels.get("dependency") == dependency
+        and all(sample.labels.get(name) == value for name, value in labels.items())
     ]
 
 
@@ -133,7 +126,7 @@ async def test_a_refused_connect_counts_once_as_connect_whatever_the_path(
             await _use(engine, path)
     finally:
         await engine.dispose()
-    assert _errors_of(dependency) == [("connect", "Error", 1.0)]
+    assert _errors(dependency=dependency) == [("connect", "Error", 1.0)]
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -147,24 +140,15 @@ async def test_a_refused_reconnect_of_a_pooled_connection_counts_as_connect(path
         measure_engine(engine, dependency)
         try:
             await _use(engine, path)
-            await _as_admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
-            await _as_admin(
+            await as_admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            await as_admin(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
             )
             with pytest.raises(DependencyUnavailable):
                 await _use(engine, path)
         finally:
             await engine.dispose()
-    connects = [error for error in _errors_of(dependency) if error[0] == "connect"]
-    assert connects == [("connect", "Error", 1.0)]
-
-
-async def _as_admin(statement: str, *arguments: object) -> None:
-    connection = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await connection.execute(statement, *arguments)
-    finally:
-        await connection.close()
+    assert _errors(dependency=dependency, operation="connect") == [("connect", "Error", 1.0)]
 
 
 async def test_a_cipher_failure_is_timed_and_counted_by_its_class() -> None:

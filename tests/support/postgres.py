@@ -18,7 +18,8 @@ class PostgresUnavailable(RuntimeError):
     pass
 
 
-async def _admin(statement: str) -> None:
+async def as_admin(statement: str, *arguments: object) -> None:
+    """``statement`` on a connection of its own to the server's admin database."""
     try:
         connection = await asyncpg.connect(ADMIN_DSN, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
@@ -28,7 +29,7 @@ async def _admin(statement: str) -> None:
             "or point MFA_TEST_POSTGRES at a server where the user may create databases."
         ) from error
     try:
-        await connection.execute(statement)
+        await connection.execute(statement, *arguments)
     finally:
         await connection.close()
 
@@ -37,9 +38,9 @@ async def _admin(statement: str) -> None:
 def fresh_database() -> Iterator[str]:
     """Creates an empty database, yields its SQLAlchemy URL, and drops it afterwards."""
     name = f"mfa_test_{secrets.token_hex(6)}"
-    run_in_own_loop(_admin(f'CREATE DATABASE "{name}"'))
+    run_in_own_loop(as_admin(f'CREATE DATABASE "{name}"'))
     base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     try:
         yield f"{base}/{name}"
     finally:
-        run_in_own_loop(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_in_own_loop(as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
