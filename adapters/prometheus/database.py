@@ -48,7 +48,8 @@ def measure_engine(engine: AsyncEngine, dependency: str) -> None:
     def _failed(context: ExceptionContext) -> None:
         if context.connection is None:
             return  # a failed connect, counted above (or a failed ping, then a new connect)
-        operation = statement_family(context.statement) if context.statement else "connect"
+        # No statement on a live connection: its BEGIN, COMMIT or ROLLBACK failed.
+        operation = statement_family(context.statement) if context.statement else "transaction"
         error = type(context.original_exception).__name__
         DEPENDENCY_ERRORS.labels(dependency, operation, error).inc()
         if context.statement:

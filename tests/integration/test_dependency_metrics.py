@@ -83,6 +83,25 @@ async def test_a_failing_statement_counts_as_an_error_of_its_family(postgres_url
     assert [(error, value) for _, error, value in errors] == [("ProgrammingError", 1.0)]
 
 
+async def test_a_failed_commit_counts_as_transaction_not_connect() -> None:
+    """A deferred constraint is checked at COMMIT: the connection is live, no statement failed."""
+    with fresh_database() as url:
+        engine = create_engine(url)
+        dependency = "postgresql failed commit"  # the registry is the process's: a label of its own
+        measure_engine(engine, dependency)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("CREATE TABLE pairs (n int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+                )
+            with pytest.raises(Exception, match="pairs_n_key"):
+                async with engine.begin() as connection:
+                    await connection.execute(text("INSERT INTO pairs VALUES (1), (1)"))
+        finally:
+            await engine.dispose()
+    assert _errors(dependency=dependency) == [("transaction", "UniqueViolationError", 1.0)]
+
+
 PATHS = ["unit of work", "one statement"]
 
 
