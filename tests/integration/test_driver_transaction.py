@@ -17,6 +17,7 @@ from adapters.sqlalchemy.engine import DatabaseLimits, create_engine
 from adapters.sqlalchemy.single_statement import fetch_row, transaction
 from adapters.sqlalchemy.transaction import Transaction
 from application.errors import ConcurrentUpdate, DependencyUnavailable, StoreRefusedValue
+from tests.support.postgres import as_admin
 from tests.support.waiting import CEILING_SECONDS
 
 BACKEND_PID = sa.text("SELECT pg_backend_pid()")
@@ -31,18 +32,8 @@ async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def _admin(postgres_url: str, query: str, *arguments: object) -> object:
-    """``query`` on a connection of its own, outside the engine's pool."""
-    dsn = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-    connection = await asyncpg.connect(dsn)
-    try:
-        return await connection.fetchval(query, *arguments)
-    finally:
-        await connection.close()
-
-
 async def _lock_is_free(postgres_url: str) -> bool:
-    return bool(await _admin(postgres_url, "SELECT pg_try_advisory_lock($1)", LOCK))
+    return bool(await as_admin("SELECT pg_try_advisory_lock($1)", LOCK, url=postgres_url))
 
 
 async def _backend(engine: AsyncEngine) -> int:
@@ -80,7 +71,7 @@ async def test_a_pooled_connection_closed_by_the_server_is_replaced_at_begin(
     engine: AsyncEngine, postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     before = await _backend(engine)
-    assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", before)
+    assert await as_admin("SELECT pg_terminate_backend($1)", before)
     runs: list[int] = []
 
     async def work(driver: asyncpg.Connection) -> None:
@@ -100,7 +91,7 @@ async def test_a_connection_lost_during_the_work_is_not_used_again_and_the_work_
     async def work(driver: asyncpg.Connection) -> None:
         pid = int(await driver.fetchval("SELECT pg_backend_pid()"))
         runs.append(pid)
-        assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", pid)
+        assert await as_admin("SELECT pg_terminate_backend($1)", pid)
         await driver.execute("SELECT 1")
 
     with pytest.raises(DependencyUnavailable):
@@ -121,7 +112,7 @@ async def test_the_pooled_connections_closed_with_it_are_replaced_too(postgres_u
         for connection in connections:
             await connection.close()
         for pid in pids:
-            assert await _admin(postgres_url, "SELECT pg_terminate_backend($1)", pid)
+            assert await as_admin("SELECT pg_terminate_backend($1)", pid)
 
         assert await _backend(engine) not in pids
         assert await transaction(engine, lambda driver: driver.fetchval("SELECT 1")) == 1
@@ -197,8 +188,7 @@ async def test_the_transaction_reads_committed_whatever_the_servers_default(
     postgres_url: str,
 ) -> None:
     database = postgres_url.rsplit("/", 1)[1]
-    await _admin(
-        postgres_url,
+    await as_admin(
         f"ALTER DATABASE \"{database}\" SET default_transaction_isolation = 'repeatable read'",
     )
     engine = create_engine(postgres_url, DatabaseLimits(pool_size=1, max_overflow=0))
@@ -210,6 +200,4 @@ async def test_the_transaction_reads_committed_whatever_the_servers_default(
         assert await transaction(engine, isolation) == "read committed"
     finally:
         await engine.dispose()
-        await _admin(
-            postgres_url, f'ALTER DATABASE "{database}" RESET default_transaction_isolation'
-        )
+        await as_admin(f'ALTER DATABASE "{database}" RESET default_transaction_isolation')

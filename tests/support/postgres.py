@@ -18,10 +18,12 @@ class PostgresUnavailable(RuntimeError):
     pass
 
 
-async def as_admin(statement: str, *arguments: object) -> None:
-    """``statement`` on a connection of its own to the server's admin database."""
+async def as_admin(statement: str, *arguments: object, url: str | None = None) -> object:
+    """The first value ``statement`` returns, run on a connection of its own to the server's admin
+    database, or to the database of ``url`` (an advisory lock is a database's own)."""
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1) if url else ADMIN_DSN
     try:
-        connection = await asyncpg.connect(ADMIN_DSN, timeout=5)
+        connection = await asyncpg.connect(dsn, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         raise PostgresUnavailable(
             f"the tests need Postgres at {ADMIN_DSN} ({error}). Start it with "
@@ -29,7 +31,7 @@ async def as_admin(statement: str, *arguments: object) -> None:
             "or point MFA_TEST_POSTGRES at a server where the user may create databases."
         ) from error
     try:
-        await connection.execute(statement, *arguments)
+        return await connection.fetchval(statement, *arguments)
     finally:
         await connection.close()
 
