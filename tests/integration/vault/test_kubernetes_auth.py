@@ -30,33 +30,38 @@ def kubernetes() -> Iterator[FakeKubernetes]:
         yield api_server
 
 
-def _kubernetes_auth(
-    server: VaultServer, key: str, api_server: FakeKubernetes, token_file: Path
+@pytest.fixture
+def kubernetes_auth(
+    vault: VaultServer, transit_key: str, kubernetes: FakeKubernetes, tmp_path: Path
 ) -> KubernetesAuth:
-    """A kubernetes auth mount of its own that trusts ``api_server``, a role bound to the service
-    account and holding the service policy for ``key``, and the pod's token in ``token_file``."""
-    root = server.client()
+    """A kubernetes auth mount of its own that trusts ``kubernetes``, a role bound to the service
+    account and holding the service policy for ``transit_key``, and the pod's token in its
+    ``token_file``."""
+    root = vault.client()
     mount = f"kubernetes-{uuid.uuid4().hex[:8]}"
     root.sys.enable_auth_method("kubernetes", path=mount)
     root.write_data(
         f"auth/{mount}/config",
         data={
-            "kubernetes_host": api_server.url,
-            "kubernetes_ca_cert": api_server.ca_pem,
+            "kubernetes_host": kubernetes.url,
+            "kubernetes_ca_cert": kubernetes.ca_pem,
             "disable_local_ca_jwt": True,
         },
     )
-    root.sys.create_or_update_policy(name=f"service-{key}", policy=service_policy(key=key))
+    root.sys.create_or_update_policy(
+        name=f"service-{transit_key}", policy=service_policy(key=transit_key)
+    )
     root.write_data(
         f"auth/{mount}/role/mfa-service",
         data={
             "bound_service_account_names": [SERVICE_ACCOUNT],
             "bound_service_account_namespaces": [NAMESPACE],
-            "token_policies": [f"service-{key}"],
+            "token_policies": [f"service-{transit_key}"],
             "token_ttl": "10m",
         },
     )
-    token_file.write_text(api_server.service_account_token(NAMESPACE, SERVICE_ACCOUNT))
+    token_file = tmp_path / "token"
+    token_file.write_text(kubernetes.service_account_token(NAMESPACE, SERVICE_ACCOUNT))
     return KubernetesAuth("mfa-service", token_file=token_file, mount_point=mount)
 
 
@@ -64,26 +69,23 @@ async def test_kubernetes_login_gives_a_working_cipher(
     vault: VaultServer,
     transit_key: str,
     kubernetes: FakeKubernetes,
+    kubernetes_auth: KubernetesAuth,
     make_cipher: CipherFactory,
-    tmp_path: Path,
 ) -> None:
-    token_file = tmp_path / "token"
-    auth = _kubernetes_auth(vault, transit_key, kubernetes, token_file)
-    cipher = make_cipher(vault, transit_key, auth=auth)
+    cipher = make_cipher(vault, transit_key, auth=kubernetes_auth)
     owner = SecretOwner("alice", uuid.uuid4())
     assert await cipher.decrypt(await cipher.encrypt(SECRET, owner), owner) == SECRET
-    assert kubernetes.reviews == [token_file.read_text()]
+    assert kubernetes.reviews == [kubernetes_auth.token_file.read_text()]
 
 
 async def test_a_new_login_reads_the_token_kubelet_rotated(
     vault: VaultServer,
     transit_key: str,
     kubernetes: FakeKubernetes,
+    kubernetes_auth: KubernetesAuth,
     make_cipher: CipherFactory,
-    tmp_path: Path,
 ) -> None:
-    token_file = tmp_path / "token"
-    auth = _kubernetes_auth(vault, transit_key, kubernetes, token_file)
+    auth, token_file = kubernetes_auth, kubernetes_auth.token_file
     cipher = make_cipher(vault, transit_key, auth=auth)
     owner = SecretOwner("alice", uuid.uuid4())
     sealed = await cipher.encrypt(SECRET, owner)
@@ -99,16 +101,13 @@ async def test_a_new_login_reads_the_token_kubelet_rotated(
 
 async def test_kubernetes_login_fails_fast_for_a_token_the_api_server_does_not_know(
     vault: VaultServer,
-    transit_key: str,
     kubernetes: FakeKubernetes,
+    kubernetes_auth: KubernetesAuth,
     make_client: ClientFactory,
-    tmp_path: Path,
 ) -> None:
-    token_file = tmp_path / "token"
-    auth = _kubernetes_auth(vault, transit_key, kubernetes, token_file)
-    kubernetes.revoke(token_file.read_text())
+    kubernetes.revoke(kubernetes_auth.token_file.read_text())
     with pytest.raises(DependencyUnavailable):
-        await make_client(vault.addr, auth).login()
+        await make_client(vault.addr, kubernetes_auth).login()
 
 
 async def test_a_missing_service_account_token_file_is_unavailable(
