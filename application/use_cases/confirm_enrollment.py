@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -50,7 +49,8 @@ class ConfirmEnrollment:
     confirmations exactly one succeeds (D3). The confirming code's step is used up (V2).
 
     Raises:
-        EnrollmentNotFound: unknown, revoked, or another user's enrollment.
+        EnrollmentNotFound: unknown, revoked, or another user's enrollment, or cancelled while
+            its code was checked (then not counted).
         EnrollmentNotPending: it is active already.
         EnrollmentExpired: it passed its expiry.
         TooManyAuthenticators: the user reached the limit of active authenticators meanwhile.
@@ -96,9 +96,16 @@ class ConfirmEnrollment:
         if len(code) == enrollment.policy.digits:
             match = enrollment.match_code(code, now, generate, self._window)
         if match is not None:
-            # Used already, or by another confirmation meanwhile: a replay.
-            with contextlib.suppress(StepAlreadyUsed, ConcurrentUpdate):
+            try:
                 return await self._activate(enrollment, match, command, now)
+            except StepAlreadyUsed:
+                pass  # used already: a replay
+            except ConcurrentUpdate:
+                # Confirmed by another request meanwhile (a replay), or cancelled: then there
+                # was nothing left to confirm, and the attempt is given back.
+                if await self._cancelled_meanwhile(command):
+                    await self._gate.release(command.user_id, now, command.context)
+                    raise EnrollmentNotFound("no such enrollment") from None
         rejected = await self._gate.fail(
             command.user_id,
             now,
@@ -124,6 +131,11 @@ class ConfirmEnrollment:
             raise EnrollmentNotFound("no such enrollment")
         enrollment.ensure_confirmable(now)
         return enrollment, parse_first_code(command.code, enrollment.policy)
+
+    async def _cancelled_meanwhile(self, command: ConfirmEnrollmentCommand) -> bool:
+        async with self._unit_of_work() as uow:
+            enrollment = await uow.enrollments.get(command.enrollment_id)
+        return enrollment is None or enrollment.status is EnrollmentStatus.REVOKED
 
     async def _activate(
         self,

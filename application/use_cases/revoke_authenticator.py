@@ -40,12 +40,17 @@ class RevokeAuthenticator:
         context: RequestContext,
     ) -> None:
         now = self._clock.now()
-        async with self._unit_of_work() as uow:
+        async with self._unit_of_work(context) as uow:
+            # A pending one is cancelled in the unit that saw it pending: if a confirmation made
+            # it active meanwhile, the removal finds another version and nothing is written.
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)
-        if enrollment.status is EnrollmentStatus.ACTIVE:
-            await self._step_up.require(
-                user_id, authentication, has_active_authenticator=True, now=now, context=context
-            )
+            if enrollment.status is EnrollmentStatus.PENDING:
+                await remove_or_revoke(uow, enrollment, now)
+                await uow.commit()
+                return
+        await self._step_up.require(
+            user_id, authentication, has_active_authenticator=True, now=now, context=context
+        )
         async with self._unit_of_work(context) as uow:
             # Read again: a code sent for the step-up has just used up a step of this very row.
             enrollment = visible_to(await uow.enrollments.get(enrollment_id), user_id, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from application.enrollment_limits import EnrollmentLimits
@@ -69,7 +69,8 @@ class StartEnrollment:
         StepUpRequired: the user has an active authenticator and the request shows no recent
             second-factor authentication or current code.
         DependencyUnavailable: the cipher or the store is down; nothing was stored.
-        ConcurrentUpdate: another enrollment of the same user was committed at the same moment.
+        ConcurrentUpdate: another enrollment of the same user was committed at the same moment, or
+            one was confirmed while this start, which needed no step-up without it, ran.
     """
 
     def __init__(
@@ -104,6 +105,8 @@ class StartEnrollment:
                 now=now,
                 context=command.context,
             )
+        else:
+            limits = replace(limits, without_step_up=True)
         enrollment_id = uuid.uuid4()
         secret = TotpSecret.from_entropy(secrets.token_bytes(SECRET_BYTES))
         enrollment = Enrollment.start(
