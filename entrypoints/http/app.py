@@ -25,6 +25,7 @@ from entrypoints.http.controllers.mfa_secrets import MfaSecretController
 from entrypoints.http.controllers.recovery_codes import RecoveryCodeController
 from entrypoints.http.controllers.verification import VerificationController
 from entrypoints.http.dependencies import IDEMPOTENCY
+from entrypoints.http.json_body import check_request_body
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.reference_ui import reference_ui_router
@@ -72,6 +73,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         ],
         lifespan=[lifespan],
         dependencies=IDEMPOTENCY,
+        before_request=check_request_body,
         middleware=[
             request_timing_middleware,
             client_disconnect_middleware,

@@ -25,7 +25,7 @@ from entrypoints.http.admin_schemas import (
 )
 from entrypoints.http.dependencies import use_case
 from entrypoints.http.idempotency import Idempotency, StoredBody
-from entrypoints.http.json_body import StrictJsonBody, require_json_body
+from entrypoints.http.json_body import StrictJsonBody
 from entrypoints.http.mfa_secret_answers import enrollment_id_from
 from entrypoints.http.openapi_responses import problem_responses
 from entrypoints.http.request_context import request_context
@@ -76,7 +76,6 @@ class AdminUserController(Controller):
     @delete(
         "/authenticators/{enrollment_id:str}",
         status_code=204,
-        guards=[require_json_body],
         summary="Revoke one of a customer's authenticators",
         description="Revokes an active authenticator (the customer is told) or cancels a pending "
         "one; the reason and ticket go to the audit trail." + STEP_UP,
@@ -102,7 +101,6 @@ class AdminUserController(Controller):
     @post(
         "/reset",
         status_code=200,
-        guards=[require_json_body],
         summary="Reset a customer's second factor",
         description="Revokes every authenticator, voids the recovery codes and cancels a pending "
         "enrollment, at once; the customer is told and can enroll again." + STEP_UP,
@@ -131,7 +129,6 @@ class AdminUserController(Controller):
     @post(
         "/unlock",
         status_code=200,
-        guards=[require_json_body],
         summary="Lift a customer's lockout",
         description="Clears the failed-attempt count and any block; the customer is told."
         + STEP_UP,
@@ -156,7 +153,6 @@ class AdminUserController(Controller):
 
     @delete(
         status_code=204,
-        guards=[require_json_body],
         summary="Erase a customer (GDPR art. 17)",
         description="Removes every authenticator, ciphertext, recovery code, pending enrollment, "
         "idempotency record, notification and throttle of the customer in one transaction; their "

@@ -19,7 +19,7 @@ from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.start_enrollment import StartEnrollment, StartEnrollmentCommand
 from entrypoints.http.dependencies import use_case
 from entrypoints.http.idempotency import Idempotency
-from entrypoints.http.json_body import StrictJsonBody, require_json_body
+from entrypoints.http.json_body import StrictJsonBody
 from entrypoints.http.mfa_secret_answers import (
     CONFIRMED,
     ShownAgain,
@@ -75,7 +75,6 @@ class MfaSecretController(Controller):
     @post(
         tags=ENROLLMENT,
         status_code=200,
-        guards=[require_json_body],
         summary="Create a pending authenticator-app secret",
         description=(
             "Creates a new TOTP secret for the signed-in user and returns it once, with an "
@@ -118,7 +117,6 @@ class MfaSecretController(Controller):
         f"{ITEM}/verification",
         tags=ENROLLMENT,
         status_code=200,
-        guards=[require_json_body],
         summary="Confirm a pending authenticator with its first code",
         description=(
             "Activates the enrollment when the code matches; its time step is then used up. "
@@ -187,7 +185,6 @@ class MfaSecretController(Controller):
     @patch(
         ITEM,
         tags=AUTHENTICATORS,
-        guards=[require_json_body],
         summary="Rename an authenticator",
         responses=problem_responses(400, 404, 409, 413, 415),
     )

@@ -11,7 +11,7 @@ from application.ports.token_verifier import Principal
 from application.use_cases.verify_code import VerifiedWith, VerifyCode, VerifyCommand
 from entrypoints.http.dependencies import use_case
 from entrypoints.http.idempotency import Idempotency, ShownOnce
-from entrypoints.http.json_body import OneFieldJsonBody, require_json_body
+from entrypoints.http.json_body import OneFieldJsonBody
 from entrypoints.http.openapi_responses import BEARER_TOKEN, problem_responses
 from entrypoints.http.request_context import request_context
 from entrypoints.http.schemas import VerifyRequest, VerifyResponse
@@ -34,7 +34,6 @@ class VerificationController(Controller):
 
     @post(
         status_code=200,
-        guards=[require_json_body],
         summary="Check a code at sign-in or before a sensitive action",
         description=(
             "Send exactly one of code (from an active authenticator) and recoveryCode. A code is "

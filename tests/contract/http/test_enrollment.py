@@ -561,7 +561,7 @@ async def test_the_svg_is_five_pixels_a_module_by_default(
     assert f'width="{modules * 5}" height="{modules * 5}"' in svg
 
 
-@pytest.mark.parametrize("scale", [0, 3, 17, 4.5, None, "big"])
+@pytest.mark.parametrize("scale", [0, 3, 17, 4.5, None, "big", "16", 16.0, "1e1", True])
 async def test_a_scale_outside_the_bounds_is_400_naming_the_field(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str, scale: object
 ) -> None:

@@ -13,12 +13,15 @@ from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
     VERIFY,
+    activate,
     assert_common_headers,
     assert_problem,
     bearer,
     item,
+    with_code,
 )
 from tests.contract.http.harness import MintToken
+from tests.contract.http.totp import settled_now
 
 Request = Callable[[httpx.AsyncClient, str], Awaitable[httpx.Response]]
 """Sends one kind of request for a fresh subject's token."""
@@ -225,6 +228,70 @@ async def test_every_endpoint_with_a_body_refuses_bad_bodies_before_anything_els
     )
 
     assert_problem(response, status)
+
+
+WRITES_WITHOUT_A_BODY = {("POST", RECOVERY_CODES), ("DELETE", f"{ENROLLMENTS}/{{enrollment_id}}")}
+"""The writes whose request takes no body (outside test: a bad body was ignored, and the request
+regenerated recovery codes or revoked an authenticator)."""
+
+BAD_BODIES_WHERE_NONE_IS_TAKEN = {
+    **BAD_BODIES,
+    "a field (400)": (b'{"reason": "lost phone"}', "application/json", 400),
+    "not an object (400)": (b"null", "application/json", 400),
+}
+
+
+async def test_the_writes_without_a_body_are_the_ones_tested_here(
+    client: httpx.AsyncClient,
+) -> None:
+    """Every POST, PUT, PATCH or DELETE of the OpenAPI document without a request body: a new one
+    must join ``WRITES_WITHOUT_A_BODY``."""
+    document = (await client.get("/schema/openapi.json")).json()
+    writes = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method in {"post", "put", "patch", "delete"} and "requestBody" not in operation
+    }
+    assert writes == WRITES_WITHOUT_A_BODY
+
+
+@pytest.mark.parametrize("kind", BAD_BODIES_WHERE_NONE_IS_TAKEN)
+async def test_a_write_that_takes_no_body_refuses_a_bad_one_and_changes_nothing(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, kind: str
+) -> None:
+    content, content_type, status = BAD_BODIES_WHERE_NONE_IS_TAKEN[kind]
+    token = mint_token(subject)
+    now = await settled_now()
+    active = await activate(client, token, now)
+    codes = (await client.get(RECOVERY_CODES, headers=bearer(token))).json()
+    step_up = {**with_code(token, active.app.code(now, 1)), "Content-Type": content_type}
+
+    for method, path in (("POST", RECOVERY_CODES), ("DELETE", item(active.id))):
+        response = await client.request(method, path, content=content, headers=step_up)
+        assert_problem(response, status)
+
+    assert (await client.get(RECOVERY_CODES, headers=bearer(token))).json() == codes
+    listed = (await client.get(ENROLLMENTS, headers=bearer(token))).json()
+    assert [authenticator["id"] for authenticator in listed] == [active.id]
+
+
+async def test_a_write_that_takes_no_body_admits_none_or_an_empty_object(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    now = await settled_now()
+    active = await activate(client, token, now)
+
+    regenerated = await client.post(
+        RECOVERY_CODES, json={}, headers=with_code(token, active.app.code(now, 1))
+    )
+    revoked = await client.delete(
+        item(active.id), headers=with_code(token, active.app.code(now, 2))
+    )
+
+    assert regenerated.status_code == 200, regenerated.text
+    assert revoked.status_code == 204, revoked.text
 
 
 async def test_a_well_formed_request_id_is_kept_and_another_replaced(
