@@ -1,5 +1,5 @@
-"""uvicorn's httptools protocol with the bounds it lacks: the time to send a request, and the
-number of open connections.
+"""uvicorn's httptools protocol with the bounds it lacks, the time to send a request and the
+number of open connections, and with its own answers in the service's form (problem+json).
 
 uvicorn closes an idle keep-alive connection after ``timeout_keep_alive``, but it waits forever
 for a connection that sends nothing, or half a request head, or half a body: a client holding a
@@ -19,10 +19,13 @@ import logging
 import os
 import resource
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from entrypoints.http.problems import PROBLEM_JSON, TYPE_PREFIX
+from entrypoints.http.request_context import REQUEST_ID_HEADER, new_request_id
+from entrypoints.http.response_headers import ALWAYS, NO_STORE
 from entrypoints.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -31,22 +34,29 @@ FILE_DESCRIPTOR_RESERVE = 128
 """Descriptors kept for what is not a client connection: the database pool and its overflow,
 Vault's connection pool, log files, the listening socket."""
 
-_TIMEOUT_BODY = json.dumps(
-    {
-        "type": TYPE_PREFIX + "request-timeout",
-        "title": "Request timeout",
-        "status": 408,
-        "detail": "The request did not arrive in time. Send it again.",
+
+def _closing_problem(status: HTTPStatus, slug: str, detail: str) -> bytes:
+    """A whole problem+json answer that closes the connection, with the headers Litestar's hooks
+    give every other answer (``response_headers``); the request never reached the app."""
+    body = json.dumps(
+        {
+            "type": TYPE_PREFIX + slug,
+            "title": status.phrase,
+            "status": status.value,
+            "detail": detail,
+        }
+    ).encode()
+    headers = {
+        "content-type": PROBLEM_JSON,
+        "content-length": str(len(body)),
+        **{name.lower(): value for name, value in {**ALWAYS, **NO_STORE}.items()},
+        REQUEST_ID_HEADER: new_request_id(),
+        "connection": "close",
     }
-).encode()
-_TIMEOUT_RESPONSE = (
-    b"HTTP/1.1 408 Request Timeout\r\n"
-    b"content-type: " + PROBLEM_JSON.encode() + b"\r\n"
-    b"content-length: " + str(len(_TIMEOUT_BODY)).encode() + b"\r\n"
-    b"x-content-type-options: nosniff\r\n"
-    b"cache-control: no-store\r\n"
-    b"connection: close\r\n\r\n" + _TIMEOUT_BODY
-)
+    head = f"HTTP/1.1 {status.value} {status.phrase}\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in headers.items()
+    )
+    return head.encode("latin-1") + b"\r\n" + body
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +111,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm_read_deadline()
         super().on_message_complete()
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to bytes its parser refuses (a method or path that is not HTTP), as
+        problem+json with every answer's headers instead of uvicorn's plain text."""
+        self.transport.write(
+            _closing_problem(
+                HTTPStatus.BAD_REQUEST, "malformed-request", "The request is not valid HTTP/1.1."
+            )
+        )
+        self.transport.close()
+
     def _arm_read_deadline(self) -> None:
         self._disarm_read_deadline()
         self._read_deadline = self.loop.call_later(
@@ -118,6 +138,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         response_started = self.cycle is not None and self.cycle.response_started
         if not response_started:
-            self.transport.write(_TIMEOUT_RESPONSE)
+            self.transport.write(
+                _closing_problem(
+                    HTTPStatus.REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "The request did not arrive in time. Send it again.",
+                )
+            )
         logger.info("request not received in time: connection closed")
         self.transport.close()

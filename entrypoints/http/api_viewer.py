@@ -3,8 +3,8 @@
 Swagger UI's assets are vendored from npm at a pinned version with their registry integrity
 (``static/api-viewer/VERSION``, ``scripts/vendor-from-npm.sh``): no CDN, so the viewer works offline
 and nothing outside the bank's network runs in it. Every answer under ``/schema`` carries a strict
-Content-Security-Policy (scripts and styles from the service only, no inline script, no framing),
-and every 4xx there is problem+json like the rest of the API.
+Content-Security-Policy (scripts and styles from the service only, no inline script, no framing:
+``page_policies``), and every 4xx there is problem+json like the rest of the API.
 """
 
 from __future__ import annotations
@@ -12,20 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-from litestar import Request, Response, Router
-from litestar.exceptions import NotFoundException
+from litestar import Request, Router
 from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
+
+from entrypoints.http.page_policies import not_found_as_problem
 
 ASSETS: Final = Path(__file__).parent / "static" / "api-viewer"
 SCHEMA_PATH: Final = "/schema"
 ASSETS_PATH: Final = "/viewer"
 
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'"
-)
 
 _PAGE: Final = f"""<!doctype html>
 <html lang="en">
@@ -63,12 +59,5 @@ def schema_router() -> Router:
         SCHEMA_PATH,
         route_handlers=[],
         include_in_schema=False,
-        after_request=_problem_json_and_csp,
+        after_request=not_found_as_problem,
     )
-
-
-async def _problem_json_and_csp(response: Response[Any]) -> Response[Any]:
-    if response.status_code == 404:
-        raise NotFoundException()  # the error table answers with problem+json
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    return response

@@ -27,6 +27,7 @@ from entrypoints.http.controllers.verification import VerificationController
 from entrypoints.http.dependencies import IDEMPOTENCY
 from entrypoints.http.json_body import check_request_body
 from entrypoints.http.metrics import metrics, record_request
+from entrypoints.http.page_policies import add_page_policies
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.reference_ui import reference_ui_router
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
@@ -82,6 +83,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         before_send=[
             allow_every_method,
             add_response_headers,
+            add_page_policies,
             name_server_span,
             record_request,
             log_access,

@@ -2,26 +2,22 @@
 
 Static files shipped in the package (``static/enroll-ui/``), no CDN. Every answer under ``/ui``
 carries a strict Content-Security-Policy: scripts, styles and requests to the service only, no inline
-script, images from the service or ``data:`` (the QR code), never framed.
+script, images from the service or ``data:`` (the QR code), never framed (``page_policies``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
-from litestar import Response, Router, get
-from litestar.exceptions import NotFoundException
+from litestar import Router, get
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 
+from entrypoints.http.page_policies import not_found_as_problem
+
 PAGES: Final = Path(__file__).parent / "static" / "enroll-ui"
 UI_PATH: Final = "/ui"
-
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
 
 
 @get("/enroll", include_in_schema=False, sync_to_thread=False)
@@ -38,13 +34,5 @@ def reference_ui_router() -> Router:
             create_static_files_router(path="/assets", directories=[PAGES]),
         ],
         include_in_schema=False,
-        after_request=_with_csp,
+        after_request=not_found_as_problem,
     )
-
-
-async def _with_csp(response: Response[Any]) -> Response[Any]:
-    if response.status_code == 404:
-        raise NotFoundException()  # the error table answers with problem+json
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response

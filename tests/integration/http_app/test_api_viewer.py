@@ -8,7 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from entrypoints.http.api_viewer import ASSETS, CONTENT_SECURITY_POLICY
+from entrypoints.http.api_viewer import ASSETS
+from entrypoints.http.page_policies import SCHEMA_POLICY
 
 
 @pytest.fixture
@@ -25,14 +26,14 @@ async def test_the_viewer_page_loads_only_the_services_own_assets(client: Client
 
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
-    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert response.headers["content-security-policy"] == SCHEMA_POLICY
     sources = re.findall(r'(?:src|href)="([^"]+)"', response.text)
     assert sources and all(source.startswith("/schema/") for source in sources), sources
     assert "<script>" not in response.text, "no inline script: the CSP would refuse it"
     for source in sources:
         asset = await client.get(source)
         assert asset.status_code == 200, source
-        assert asset.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert asset.headers["content-security-policy"] == SCHEMA_POLICY
 
 
 async def test_the_viewers_assets_are_the_pinned_vendored_files(client: Client) -> None:
@@ -62,6 +63,7 @@ async def test_an_unknown_path_under_schema_is_a_problem_json_404(
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+    assert response.headers["content-security-policy"] == SCHEMA_POLICY
 
 
 async def test_a_wrong_method_under_schema_is_a_problem_json_405(client: Client) -> None:
@@ -69,6 +71,7 @@ async def test_a_wrong_method_under_schema_is_a_problem_json_405(client: Client)
 
     assert response.status_code == 405
     assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["content-security-policy"] == SCHEMA_POLICY
 
 
 def test_the_vendored_files_carry_their_licence() -> None:

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 from litestar import Litestar
 
-from entrypoints.http.reference_ui import CONTENT_SECURITY_POLICY, PAGES
+from entrypoints.http.page_policies import UI_POLICY
+from entrypoints.http.reference_ui import PAGES
 from tests.support.in_process import serve_in_process
 
 
@@ -38,14 +39,16 @@ async def test_the_page_and_its_assets_come_from_the_service_under_a_strict_csp(
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert page.text == (PAGES / "enroll.html").read_text()
-    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
-    assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
-    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY
+    assert page.headers["content-security-policy"] == UI_POLICY
+    assert "frame-ancestors 'none'" in UI_POLICY
+    assert "unsafe-inline" not in UI_POLICY
     assert sorted(sources) == ["/ui/assets/enroll.css", "/ui/assets/enroll.js"]
     assert [asset.status_code for asset in assets] == [200, 200]
-    assert all(a.headers["content-security-policy"] == CONTENT_SECURITY_POLICY for a in assets)
+    assert all(a.headers["content-security-policy"] == UI_POLICY for a in assets)
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.headers["content-security-policy"] == UI_POLICY
+    assert missing.headers["referrer-policy"] == "no-referrer"
 
 
 @pytest.mark.parametrize("name", ["enroll.html"])
