@@ -112,17 +112,23 @@ class Enrollment:
         )
 
     def match_code(
-        self, code: str, now: datetime, code_at: Callable[[int], str], window: int
+        self,
+        code: str,
+        now: datetime,
+        code_at: Callable[[int], str],
+        window: int,
+        max_drift: int = 0,
     ) -> CodeMatch | None:
         """The time step whose code is ``code``, searched ``window`` steps either side of the
-        current step shifted by the learned drift (RFC 6238 section 5.2); None if none matches.
+        current step shifted by the learned drift, as far as ``max_drift`` allows now (RFC 6238
+        sections 5.2 and 6); None if none matches.
 
         Every candidate is compared, in constant time, so the time taken does not tell which step
         matched. A match at or before ``last_used_step`` is returned with ``replayed`` set: the
         caller must refuse it like a wrong code (SECURITY.md V2, V4).
         """
         current = self.policy.time_step(now.timestamp())
-        centre = current + self.drift_steps
+        centre = current + max(-max_drift, min(max_drift, self.drift_steps))
         matched: int | None = None
         for step in range(centre - window, centre + window + 1):
             if hmac.compare_digest(code_at(step).encode(), code.encode()) and matched is None:

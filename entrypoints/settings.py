@@ -122,7 +122,7 @@ class Settings:
     totp_policy: TotpPolicy = field(default_factory=TotpPolicy)
     pending_ttl: timedelta = timedelta(minutes=10)
     totp_window: int = 1
-    totp_max_drift: int = 2
+    totp_max_drift: int = 0
     max_authenticators: int = 5
     enrollments_per_hour: int = 10
     step_up_max_age: timedelta = timedelta(minutes=5)
@@ -208,7 +208,7 @@ class Settings:
             totp_policy=policy,
             pending_ttl=timedelta(seconds=reader.integer("MFA_PENDING_TTL_SECONDS", 600, 60, 3600)),
             totp_window=reader.integer("MFA_TOTP_WINDOW", 1, 0, 3),
-            totp_max_drift=reader.integer("MFA_TOTP_MAX_DRIFT", 2, 0, 5),
+            totp_max_drift=reader.integer("MFA_TOTP_MAX_DRIFT", 0, 0, 5),
             max_authenticators=reader.integer("MFA_MAX_AUTHENTICATORS", 5, 1, 20),
             enrollments_per_hour=reader.integer("MFA_ENROLLMENTS_PER_HOUR", 10, 1, 1000),
             step_up_max_age=timedelta(

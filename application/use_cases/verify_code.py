@@ -59,8 +59,9 @@ class Verified:
 class VerificationSettings:
     window: int = 1
     """Steps accepted either side of the current one (RFC 6238 section 5.2 recommends one)."""
-    max_drift: int = 2
-    """How far, in steps, a device's clock may be learned to run off."""
+    max_drift: int = 0
+    """How far, in steps, a device's clock may be learned to run off (RFC 6238 section 6); the
+    window then centres on the device's clock. 0: it stays on the server's (API.md)."""
 
 
 class VerifyCode:
@@ -150,7 +151,9 @@ class VerifyCode:
         if len(code) != authenticator.policy.digits:
             return None
         generate = partial(self._generator.code_at, secret, authenticator.policy)
-        return authenticator.match_code(code, now, generate, self._settings.window)
+        return authenticator.match_code(
+            code, now, generate, self._settings.window, self._settings.max_drift
+        )
 
     async def _accept(
         self, authenticator: Enrollment, match: CodeMatch, command: VerifyCommand, now: datetime

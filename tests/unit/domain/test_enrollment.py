@@ -116,6 +116,17 @@ def test_learned_drift_is_bounded() -> None:
     assert enrollment.last_used_step == STEP + 1
 
 
+@pytest.mark.parametrize(("max_drift", "accepted"), [(0, False), (1, True)])
+def test_a_stored_drift_moves_the_window_only_as_far_as_max_drift_allows_now(
+    max_drift: int, accepted: bool
+) -> None:
+    """Drift learned under a wider setting (2 was the default) is not trusted past today's."""
+    enrollment = _active()
+    enrollment.drift_steps = 2
+    match = enrollment.match_code("424242", NOW, _codes(STEP + 2), window=1, max_drift=max_drift)
+    assert (match is not None) == accepted
+
+
 def test_confirmation_activates_and_uses_up_the_step() -> None:
     enrollment = _start()
     match = enrollment.match_code("424242", NOW, _codes(STEP), window=1)
