@@ -74,6 +74,11 @@ class StepUpRequired(ApplicationError):
         self.max_age = max_age
 
 
+class SecondFactorSignInRequired(StepUpRequired):
+    """The same, where only a sign-in with a second factor counts, not a code sent with the
+    request (a helpdesk agent's change)."""
+
+
 class TooManyAuthenticators(ApplicationError):
     """The user holds the most active authenticators allowed."""
 

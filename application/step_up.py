@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from application.errors import StepUpRequired
+from application.errors import SecondFactorSignInRequired, StepUpRequired
 from application.ports.audit import RequestContext
 from application.use_cases.verify_code import VerifyCode, VerifyCommand
 
@@ -79,10 +79,10 @@ class StepUp:
         whose second factor lives with their identity provider, not here.
 
         Raises:
-            StepUpRequired: it does not.
+            SecondFactorSignInRequired: it does not.
         """
         if not self._recent_enough(authentication, True, now):
-            raise StepUpRequired(int(self._policy.max_age.total_seconds()))
+            raise SecondFactorSignInRequired(int(self._policy.max_age.total_seconds()))
 
     def _recent_enough(
         self, authentication: Authentication, has_active_authenticator: bool, now: datetime

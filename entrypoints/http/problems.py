@@ -26,6 +26,7 @@ from application.errors import (
     InvalidToken,
     MissingToken,
     NoActiveAuthenticator,
+    SecondFactorSignInRequired,
     SecretUnreadable,
     StepUpRequired,
     StoreRefusedValue,
@@ -184,6 +185,12 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "step-up-required",
         "Recent authentication required",
         "Sign in again with your second factor, or send a current code in X-MFA-Code.",
+    ),
+    SecondFactorSignInRequired: ProblemType(
+        HTTPStatus.UNAUTHORIZED,
+        "step-up-required",
+        "Recent authentication required",
+        "Sign in again with your second factor.",
     ),
     TooManyAuthenticators: ProblemType(
         HTTPStatus.CONFLICT,

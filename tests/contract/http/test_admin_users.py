@@ -101,6 +101,8 @@ async def test_changes_need_the_agents_own_recent_second_factor(
             )
             response = await client.request(method, path, json=body, headers=bearer(token))
             assert_step_up_required(response)
+            # An agent's code is not taken (outside test: the detail offered X-MFA-Code).
+            assert "X-MFA-Code" not in response.json()["detail"]
     listed = await client.get(ENROLLMENTS, headers=bearer(customer))
     assert [a["id"] for a in listed.json()] == [active.id]  # nothing changed
 
