@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from application.errors import ConcurrentUpdate, EnrollmentRateLimited, TooManyAuthenticators
+from application.errors import ActivatedMeanwhile, EnrollmentRateLimited, TooManyAuthenticators
 
 RATE_WINDOW: Final = timedelta(hours=1)
 
@@ -21,7 +21,7 @@ class EnrollmentLimits:
     max_starts_per_hour: int
     without_step_up: bool = False
     """The start went on without a step-up, as its user held no active authenticator: one found
-    when it is stored was confirmed meanwhile, and the start is refused (a retry steps up)."""
+    when it is stored was confirmed meanwhile, and the start needs the step-up after all."""
 
     @staticmethod
     def window_start(now: datetime) -> datetime:
@@ -34,13 +34,13 @@ class EnrollmentLimits:
 
         Raises:
             EnrollmentRateLimited: ``max_starts_per_hour`` starts in the window (checked first).
-            ConcurrentUpdate: an active authenticator, for a start ``without_step_up``.
+            ActivatedMeanwhile: an active authenticator, for a start ``without_step_up``.
             TooManyAuthenticators: ``max_active`` active authenticators.
         """
         if recent_starts >= self.max_starts_per_hour:
             raise EnrollmentRateLimited(int(RATE_WINDOW.total_seconds()))
         if active and self.without_step_up:
-            raise ConcurrentUpdate("an authenticator was activated meanwhile; retry with a step-up")
+            raise ActivatedMeanwhile("an authenticator was activated meanwhile")
         if active >= self.max_active:
             raise TooManyAuthenticators(
                 f"at most {self.max_active} authenticators; remove one first"

@@ -35,6 +35,11 @@ class ConcurrentUpdate(ApplicationError):
     """Another request changed the same data first; the change was not applied."""
 
 
+class ActivatedMeanwhile(ConcurrentUpdate):
+    """A start that asked no step-up, as its user held no active authenticator, found one
+    activated when it came to store: it needs the step-up after all."""
+
+
 class StoreRefusedValue(ApplicationError):
     """The store refused a value as malformed (too long, not encodable): a gap in the service's
     own input checks, never an outage. Its message names the kind of error, never the value."""

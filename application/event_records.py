@@ -22,6 +22,7 @@ from domain.events import (
     AuthenticatorRevoked,
     CheckBlocked,
     CheckInterrupted,
+    CheckWithdrawn,
     CodeAccepted,
     CodeRefused,
     DomainEvent,
@@ -176,6 +177,8 @@ def _translate(
             return AuditAction.CHECK_BLOCKED, None, None
         case CheckInterrupted():
             return AuditAction.DEPENDENCY_FAILED, None, None
+        case CheckWithdrawn():
+            return AuditAction.CHECK_WITHDRAWN, None, None
         case LockoutStarted():
             return AuditAction.LOCKED_OUT, None, NotificationKind.LOCKED_OUT
         case RecoveryCodeUsed():

@@ -74,6 +74,12 @@ class CheckInterrupted(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class CheckWithdrawn(DomainEvent):
+    """A reserved check found nothing left to check (its enrollment was cancelled meanwhile); its
+    attempt was given back."""
+
+
+@dataclass(frozen=True, slots=True)
 class LockoutStarted(DomainEvent):
     """The fifth consecutive failure started a block."""
 

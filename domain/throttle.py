@@ -12,6 +12,7 @@ from domain.errors import LockedOut
 from domain.events import (
     CheckBlocked,
     CheckInterrupted,
+    CheckWithdrawn,
     CodeRefused,
     DomainEvent,
     LockoutLifted,
@@ -118,3 +119,8 @@ class AttemptThrottle:
         """The reserved attempt could not be checked (a dependency failed): it is given back."""
         self.failures = max(0, self.failures - 1)
         self.events.append(CheckInterrupted(self.user_id, now))
+
+    def withdraw(self, now: datetime) -> None:
+        """The reserved attempt had nothing left to check (a cancelled enrollment): given back."""
+        self.failures = max(0, self.failures - 1)
+        self.events.append(CheckWithdrawn(self.user_id, now))

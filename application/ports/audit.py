@@ -17,6 +17,7 @@ class AuditAction(StrEnum):
     LOCKED_OUT = "user.locked_out"
     CHECK_BLOCKED = "code.blocked"
     DEPENDENCY_FAILED = "check.dependency_failed"
+    CHECK_WITHDRAWN = "check.withdrawn"
     RECOVERY_CODES_GENERATED = "recovery_codes.generated"
     RECOVERY_CODE_USED = "recovery_code.used"
     AUTHENTICATOR_RENAMED = "authenticator.renamed"

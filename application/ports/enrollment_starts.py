@@ -24,15 +24,17 @@ class EnrollmentStarts(Protocol):
         self, enrollment: Enrollment, limits: EnrollmentLimits, context: RequestContext
     ) -> None:
         """Stores the new pending ``enrollment`` as one transaction under the user's enrollment
-        lock (``EnrollmentRepository.lock_user``'s): checks ``limits`` again at the enrollment's
-        ``created_at``, so that two starts at once cannot both pass a limit; replaces the user's
+        lock (``EnrollmentRepository.lock_user``'s, which a confirmation takes too): checks
+        ``limits`` again at the enrollment's ``created_at``, so that two starts at once cannot
+        both pass a limit, nor a start that asked no step-up store beside an authenticator
+        confirmed meanwhile; replaces the user's
         pending enrollment, if any (``Enrollment.give_way`` at ``created_at``: its secret stops
         working); adds ``enrollment``; and records the new events of both for ``context``
         (``EventRecords``), counted once committed.
 
         Raises:
-            EnrollmentRateLimited, TooManyAuthenticators: as ``EnrollmentLimits.check``; nothing
-                was written.
+            EnrollmentRateLimited, TooManyAuthenticators, ActivatedMeanwhile: as
+                ``EnrollmentLimits.check``; nothing was written.
             ConcurrentUpdate: another change of the user's enrollments won; nothing was written.
             DependencyUnavailable: the store is unreachable or too slow; nothing was written.
         """

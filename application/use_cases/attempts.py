@@ -21,7 +21,7 @@ from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.check_reservations import TransactionalCheckReservations
 from domain.enrollment import Enrollment
 from domain.errors import LockedOut
-from domain.throttle import IN_FLIGHT_RETRY_AFTER
+from domain.throttle import IN_FLIGHT_RETRY_AFTER, AttemptThrottle
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -146,9 +146,19 @@ class AttemptGate:
     async def release(self, user_id: str, now: datetime, context: RequestContext) -> None:
         """Gives the attempt back after a dependency failed: nothing is counted (SECURITY.md V7).
         When the database itself went down after the reservation, the reservation stays counted."""
+        await self._give_back(user_id, context, lambda throttle: throttle.release(now))
+
+    async def withdraw(self, user_id: str, now: datetime, context: RequestContext) -> None:
+        """Gives the attempt back when what it was to check was gone meanwhile (an enrollment
+        cancelled while its code was checked): nothing is counted, and nothing failed."""
+        await self._give_back(user_id, context, lambda throttle: throttle.withdraw(now))
+
+    async def _give_back(
+        self, user_id: str, context: RequestContext, give_back: Callable[[AttemptThrottle], None]
+    ) -> None:
         async with self._unit_of_work(context) as uow:
             throttle = await uow.throttles.lock(user_id)
-            throttle.release(now)
+            give_back(throttle)
             await uow.throttles.save(throttle)
             await uow.commit()
 

@@ -104,7 +104,7 @@ class ConfirmEnrollment:
                 # Confirmed by another request meanwhile (a replay), or cancelled: then there
                 # was nothing left to confirm, and the attempt is given back.
                 if await self._cancelled_meanwhile(command):
-                    await self._gate.release(command.user_id, now, command.context)
+                    await self._gate.withdraw(command.user_id, now, command.context)
                     raise EnrollmentNotFound("no such enrollment") from None
         rejected = await self._gate.fail(
             command.user_id,
@@ -145,6 +145,10 @@ class ConfirmEnrollment:
         now: datetime,
     ) -> ConfirmedEnrollment:
         async with self._unit_of_work(command.context) as uow:
+            # The user's enrollment lock, which a start takes to store: a start that asked no
+            # step-up, having counted no active authenticator, then either stored first (and
+            # replaced this pending one: 404 below) or counts this one active and is refused.
+            await uow.enrollments.lock_user(command.user_id)
             if len(await uow.enrollments.active_for_user(command.user_id)) >= self._max_active:
                 raise TooManyAuthenticators("remove an authenticator before adding another")
             enrollment.confirm(match, now)

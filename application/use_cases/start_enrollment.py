@@ -5,9 +5,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.enrollment_limits import EnrollmentLimits
+from application.errors import ActivatedMeanwhile
 from application.otpauth_names import label_for
 from application.ports.audit import RequestContext
 from application.ports.clock import Clock
@@ -66,11 +67,11 @@ class StartEnrollment:
         InvalidDeviceName: the device name is not 1 to 64 printable characters.
         EnrollmentRateLimited: the user started ``max_starts_per_hour`` enrollments in the last hour.
         TooManyAuthenticators: the user holds ``max_active`` active authenticators.
-        StepUpRequired: the user has an active authenticator and the request shows no recent
-            second-factor authentication or current code.
+        StepUpRequired: the user has an active authenticator (one confirmed while this start ran
+            included) and the request shows no recent second-factor authentication or current
+            code.
         DependencyUnavailable: the cipher or the store is down; nothing was stored.
-        ConcurrentUpdate: another enrollment of the same user was committed at the same moment, or
-            one was confirmed while this start, which needed no step-up without it, ran.
+        ConcurrentUpdate: another enrollment of the same user was committed at the same moment.
     """
 
     def __init__(
@@ -97,16 +98,9 @@ class StartEnrollment:
         label = label_for(self._settings.issuer, command.account_name, command.user_id, policy)
         now = self._clock.now()
         # Checked before the step-up, so these refusals come first; checked again by ``store``.
-        if await self._starts.room(command.user_id, now, limits):
-            await self._step_up.require(
-                command.user_id,
-                command.authentication,
-                has_active_authenticator=True,
-                now=now,
-                context=command.context,
-            )
-        else:
-            limits = replace(limits, without_step_up=True)
+        stepped_up = bool(await self._starts.room(command.user_id, now, limits))
+        if stepped_up:
+            await self._step_up_for(command, now)
         enrollment_id = uuid.uuid4()
         secret = TotpSecret.from_entropy(secrets.token_bytes(SECRET_BYTES))
         enrollment = Enrollment.start(
@@ -124,5 +118,24 @@ class StartEnrollment:
         started = StartedEnrollment.of(
             enrollment, secret, label, self._qr_renderer, command.qr_format, command.qr_scale
         )
-        await self._starts.store(enrollment, limits, command.context)
+        try:
+            await self._starts.store(
+                enrollment,
+                limits if stepped_up else replace(limits, without_step_up=True),
+                command.context,
+            )
+        except ActivatedMeanwhile:
+            # A confirmation committed since the room was counted: as if it had come first.
+            await self._step_up_for(command, now)
+            await self._starts.store(enrollment, limits, command.context)
         return started
+
+    async def _step_up_for(self, command: StartEnrollmentCommand, now: datetime) -> None:
+        """A second authenticator needs a recent second factor, or a code of an active one."""
+        await self._step_up.require(
+            command.user_id,
+            command.authentication,
+            has_active_authenticator=True,
+            now=now,
+            context=command.context,
+        )

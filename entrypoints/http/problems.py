@@ -12,6 +12,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from application.errors import (
+    ActivatedMeanwhile,
     AnswerNotRepeatable,
     ApplicationError,
     AuthenticatorParametersIgnored,
@@ -103,6 +104,13 @@ TOO_MANY_ATTEMPTS = ProblemType(
     "too-many-attempts",
     "Too many attempts",
     "Too many failed attempts. Wait for the time in Retry-After, then try again.",
+)
+
+CONFLICT = ProblemType(
+    HTTPStatus.CONFLICT,
+    "conflict",
+    "Conflict",
+    "Another request changed the same data at the same time. Retry.",
 )
 
 ERROR_TABLE: dict[type[Exception], ProblemType] = {
@@ -224,12 +232,8 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "Insufficient scope",
         "The access token lacks the scope this service requires.",
     ),
-    ConcurrentUpdate: ProblemType(
-        HTTPStatus.CONFLICT,
-        "conflict",
-        "Conflict",
-        "Another request changed the same data at the same time. Retry.",
-    ),
+    ActivatedMeanwhile: CONFLICT,
+    ConcurrentUpdate: CONFLICT,
     DependencyUnavailable: ProblemType(
         HTTPStatus.SERVICE_UNAVAILABLE,
         "service-unavailable",

@@ -1,8 +1,8 @@
 """Requests of one user that race a confirmation (outside test): whichever commits first, the
 outcome is one the requests could have had one after the other. A cancellation never revokes the
-authenticator a confirmation made active meanwhile, and a start that needed no step-up is refused
-once one is active: both need a step-up then. A confirmation that finds its enrollment cancelled
-is a 404 that counts no attempt.
+authenticator a confirmation made active meanwhile, and a start that asked no step-up asks it once
+one is active. A confirmation that finds its enrollment cancelled is a 404 that counts no
+attempt, and is audited as withdrawn, not as a dependency failure.
 
 The other request runs at the worst moment: inside the first, between its read and its write."""
 
@@ -12,19 +12,25 @@ import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
+from typing import Any
+from uuid import UUID
 
 import pyotp
 import pytest
 
 from adapters.local_cipher.cipher import LocalAesGcmCipher
 from adapters.memory.clock import FrozenClock
-from adapters.memory.store import MemoryStore, MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from adapters.memory.store import (
+    MemoryEnrollmentRepository,
+    MemoryStore,
+    MemoryUnitOfWork,
+    MemoryUnitOfWorkFactory,
+)
 from adapters.pyotp.generator import PyotpGenerator
 from adapters.segno.renderer import SegnoQrRenderer
-from application.errors import ConcurrentUpdate, EnrollmentNotFound
+from application.errors import ConcurrentUpdate, EnrollmentNotFound, StepUpRequired
 from application.event_records import EventRecords
-from application.ports.audit import RequestContext
+from application.ports.audit import AuditAction, RequestContext
 from application.ports.qr_renderer import QrFormat
 from application.ports.secret_cipher import SecretOwner
 from application.recording_unit_of_work import RecordingUnitsOfWork
@@ -49,33 +55,35 @@ WITHOUT_STEP_UP = Authentication(auth_time=None)
 Request = Callable[[], Awaitable[object]]
 
 
-class _ThenRuns(MemoryUnitOfWork):
-    """A unit of work after whose end ``then`` runs."""
+class _ReadThenRuns(MemoryEnrollmentRepository):
+    """Enrollments whose first read is followed by ``then`` (another request)."""
 
-    def __init__(self, store: MemoryStore, then: Request) -> None:
-        super().__init__(store)
-        self._then = then
+    def __init__(self, store: MemoryStore, staged: Any, then: Request) -> None:
+        super().__init__(store, staged)
+        self._then: Request | None = then
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await super().__aexit__(exc_type, exc, traceback)
-        await self._then()
+    async def get(self, enrollment_id: UUID) -> Enrollment | None:
+        found = await super().get(enrollment_id)
+        then, self._then = self._then, None
+        if then is not None:
+            await then()
+        return found
 
 
-class _RunsAfterTheFirstUnit(MemoryUnitOfWorkFactory):
-    """Units of work over one store; when the first one ends, ``then`` runs (another request)."""
+class _RunsAfterTheFirstRead(MemoryUnitOfWorkFactory):
+    """Units of work over one store; after the next unit's first read of an enrollment, ``then``
+    runs (another request), before that unit writes."""
 
     def __init__(self) -> None:
         super().__init__()
         self.then: Request | None = None
 
     def __call__(self) -> MemoryUnitOfWork:
+        unit = super().__call__()
         then, self.then = self.then, None
-        return _ThenRuns(self.store, then) if then else super().__call__()
+        if then is not None:
+            unit.enrollments = _ReadThenRuns(self.store, unit._staged, then)
+        return unit
 
 
 class _RunsBeforeCiphering(LocalAesGcmCipher):
@@ -99,7 +107,7 @@ class _RunsBeforeCiphering(LocalAesGcmCipher):
 
 class _Requests:
     def __init__(self) -> None:
-        self.store = _RunsAfterTheFirstUnit()
+        self.store = _RunsAfterTheFirstRead()
         self.cipher = _RunsBeforeCiphering({1: os.urandom(32)})
         units = RecordingUnitsOfWork(self.store, EventRecords())
         clock = FrozenClock(NOW)
@@ -145,6 +153,9 @@ class _Requests:
         self.store.store.enrollments[enrollment.id] = enrollment
         return enrollment, pyotp.TOTP(secret.base32).at(NOW)
 
+    def audited(self) -> list[AuditAction]:
+        return [event.action for event in self.store.store.audit_events]
+
     def failures_counted(self) -> int:
         throttle = self.store.store.throttles.get("alice")
         return throttle.failures if throttle else 0
@@ -159,7 +170,7 @@ class _Requests:
     def cancelling(self, enrollment: Enrollment) -> Request:
         return lambda: self.revoke("alice", enrollment.id, WITHOUT_STEP_UP, CONTEXT)
 
-    def starting(self) -> Request:
+    def starting(self, authentication: Authentication) -> Request:
         return lambda: self.start(
             StartEnrollmentCommand(
                 user_id="alice",
@@ -168,7 +179,7 @@ class _Requests:
                 device_name=None,
                 qr_format=QrFormat.SVG,
                 context=CONTEXT,
-                authentication=WITHOUT_STEP_UP,
+                authentication=authentication,
             )
         )
 
@@ -178,21 +189,13 @@ async def test_a_cancellation_that_read_pending_never_revokes_what_a_confirmatio
 ):
     requests = _Requests()
     enrollment, code = await requests.pending()
-    confirmed: list[BaseException] = []
+    requests.store.then = requests.confirming(enrollment, code)
 
-    async def confirm_meanwhile() -> None:
-        try:
-            await requests.confirming(enrollment, code)()
-        except EnrollmentNotFound as error:
-            confirmed.append(error)
+    with pytest.raises(ConcurrentUpdate):  # 409: the removal found another version
+        await requests.cancelling(enrollment)()
 
-    requests.store.then = confirm_meanwhile
-    await requests.cancelling(enrollment)()
-
-    # Cancelled in the unit that read it pending; the confirmation then found nothing to confirm.
-    assert enrollment.id not in requests.store.store.enrollments
-    assert len(confirmed) == 1
-    assert requests.failures_counted() == 0
+    assert requests.store.store.enrollments[enrollment.id].status is EnrollmentStatus.ACTIVE
+    assert AuditAction.AUTHENTICATOR_REVOKED not in requests.audited()
 
 
 async def test_a_confirmation_whose_enrollment_is_cancelled_meanwhile_is_404_and_counts_nothing() -> (
@@ -207,18 +210,32 @@ async def test_a_confirmation_whose_enrollment_is_cancelled_meanwhile_is_404_and
 
     assert enrollment.id not in requests.store.store.enrollments
     assert requests.failures_counted() == 0
+    assert requests.audited()[-2:] == [
+        AuditAction.ENROLLMENT_CANCELLED,
+        AuditAction.CHECK_WITHDRAWN,
+    ]
 
 
-async def test_a_start_without_step_up_is_refused_when_a_confirmation_activated_one_meanwhile() -> (
-    None
-):
+@pytest.mark.parametrize(
+    ("authentication", "stored"),
+    [(WITHOUT_STEP_UP, False), (Authentication(int(NOW.timestamp()), ("pwd", "otp")), True)],
+    ids=["no step-up: 401", "a recent second factor: stored"],
+)
+async def test_a_start_that_asked_no_step_up_needs_it_once_a_confirmation_activated_one(
+    authentication: Authentication, stored: bool
+) -> None:
     """A user with no active authenticator starts without a step-up; a second one needs it."""
     requests = _Requests()
     enrollment, code = await requests.pending()
     requests.cipher.before = requests.confirming(enrollment, code)
 
-    with pytest.raises(ConcurrentUpdate):
-        await requests.starting()()
+    if stored:
+        await requests.starting(authentication)()
+    else:
+        with pytest.raises(StepUpRequired):
+            await requests.starting(authentication)()
 
-    assert list(requests.store.store.enrollments) == [enrollment.id]
-    assert requests.store.store.enrollments[enrollment.id].status is EnrollmentStatus.ACTIVE
+    statuses = sorted(e.status for e in requests.store.store.enrollments.values())
+    assert statuses == (
+        [EnrollmentStatus.ACTIVE, EnrollmentStatus.PENDING] if stored else [EnrollmentStatus.ACTIVE]
+    )
