@@ -24,7 +24,7 @@ from http import HTTPStatus
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from entrypoints.http.problems import PROBLEM_JSON, TYPE_PREFIX
-from entrypoints.http.request_context import REQUEST_ID_HEADER, new_request_id
+from entrypoints.http.request_context import REQUEST_ID_HEADER, kept_or_new_request_id
 from entrypoints.http.response_headers import ALWAYS, NO_STORE
 from entrypoints.settings import Settings
 
@@ -35,22 +35,19 @@ FILE_DESCRIPTOR_RESERVE = 128
 Vault's connection pool, log files, the listening socket."""
 
 
-def _closing_problem(status: HTTPStatus, slug: str, detail: str) -> bytes:
+def _closing_problem(
+    status: HTTPStatus, slug: str, title: str, detail: str, request_id: str
+) -> bytes:
     """A whole problem+json answer that closes the connection, with the headers Litestar's hooks
     give every other answer (``response_headers``); the request never reached the app."""
     body = json.dumps(
-        {
-            "type": TYPE_PREFIX + slug,
-            "title": status.phrase,
-            "status": status.value,
-            "detail": detail,
-        }
+        {"type": TYPE_PREFIX + slug, "title": title, "status": status.value, "detail": detail}
     ).encode()
     headers = {
         "content-type": PROBLEM_JSON,
         "content-length": str(len(body)),
         **{name.lower(): value for name, value in {**ALWAYS, **NO_STORE}.items()},
-        REQUEST_ID_HEADER: new_request_id(),
+        REQUEST_ID_HEADER: request_id,
         "connection": "close",
     }
     head = f"HTTP/1.1 {status.value} {status.phrase}\r\n" + "".join(
@@ -114,12 +111,26 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to bytes its parser refuses (a method or path that is not HTTP), as
         problem+json with every answer's headers instead of uvicorn's plain text."""
+        request_id = self._request_id()
         self.transport.write(
             _closing_problem(
-                HTTPStatus.BAD_REQUEST, "malformed-request", "The request is not valid HTTP/1.1."
+                HTTPStatus.BAD_REQUEST,
+                "malformed-request",
+                "Malformed request",
+                "The request is not valid HTTP/1.1.",
+                request_id,
             )
         )
+        logger.info("request not valid HTTP/1.1: answered 400 (request id %s)", request_id)
         self.transport.close()
+
+    def _request_id(self) -> str:
+        """The well-formed ``X-Request-Id`` of what arrived of the request's head, else a new one."""
+        incoming = next(
+            (value for name, value in self.headers or () if name == REQUEST_ID_HEADER.encode()),
+            None,
+        )
+        return kept_or_new_request_id(incoming.decode("latin-1") if incoming else None)
 
     def _arm_read_deadline(self) -> None:
         self._disarm_read_deadline()
@@ -137,13 +148,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         response_started = self.cycle is not None and self.cycle.response_started
+        request_id = self._request_id()
         if not response_started:
             self.transport.write(
                 _closing_problem(
                     HTTPStatus.REQUEST_TIMEOUT,
                     "request-timeout",
+                    "Request timeout",
                     "The request did not arrive in time. Send it again.",
+                    request_id,
                 )
             )
-        logger.info("request not received in time: connection closed")
+        logger.info("request not received in time: connection closed (request id %s)", request_id)
         self.transport.close()

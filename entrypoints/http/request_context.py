@@ -16,13 +16,14 @@ _ACCEPTABLE = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 _SCOPE_KEY = "mfa_request_id"
 
 
-def new_request_id() -> str:
-    return secrets.token_hex(16)
+def kept_or_new_request_id(incoming: str | None) -> str:
+    """A well-formed incoming ``X-Request-Id`` (from the bank's gateway), else a new one."""
+    return incoming if incoming and _ACCEPTABLE.fullmatch(incoming) else secrets.token_hex(16)
 
 
 def assign_request_id(scope: Scope, incoming: str | None) -> str:
-    """Keeps a well-formed incoming ``X-Request-Id`` (from the bank's gateway), else makes one."""
-    request_id = incoming if incoming and _ACCEPTABLE.fullmatch(incoming) else new_request_id()
+    """The request's id (``kept_or_new_request_id``), kept in its scope."""
+    request_id = kept_or_new_request_id(incoming)
     scope_dict: Any = scope
     scope_dict[_SCOPE_KEY] = request_id
     return request_id

@@ -51,6 +51,13 @@ def _read_until_closed(connection: socket.socket) -> bytes:
     raise AssertionError(f"the server kept the connection open for {CEILING} s: {received!r}")
 
 
+def _head_fields(answer: bytes) -> dict[str, str]:
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
+    return {
+        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in head)
+    }
+
+
 HALF_A_HEAD = b"POST /mfa/verify HTTP/1.1\r\nHost: mfa\r\nContent-Type: appl"
 HALF_A_BODY = (
     b"POST /mfa/verify HTTP/1.1\r\nHost: mfa\r\nContent-Type: application/json\r\n"
@@ -76,15 +83,19 @@ def test_a_request_that_does_not_arrive_in_time_gets_408_and_is_closed(
         answer = _read_until_closed(connection)
 
     assert answer.startswith(b"HTTP/1.1 408"), answer
-    assert b"application/problem+json" in answer
+    assert _head_fields(answer)["content-type"] == "application/problem+json"
     assert httpx.get(f"{base_url}/health/live", timeout=CEILING).status_code == 200
 
 
-def _head_fields(answer: bytes) -> dict[str, str]:
-    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")[1:]
-    return {
-        name.lower(): value.strip() for name, _, value in (line.partition(":") for line in head)
-    }
+def test_a_408_keeps_the_request_id_that_arrived(
+    served: tuple[str, Path, dict[str, str]],
+) -> None:
+    base_url, _, _ = served
+    with _connect(base_url) as connection:
+        connection.sendall(b"POST /mfa/verify HTTP/1.1\r\nX-Request-Id: gateway-1234\r\nHost: m")
+        answer = _read_until_closed(connection)
+
+    assert _head_fields(answer)["x-request-id"] == "gateway-1234"
 
 
 @pytest.mark.parametrize(
