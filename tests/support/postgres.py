@@ -26,7 +26,7 @@ async def as_admin(statement: str, *arguments: object, url: str | None = None) -
         connection = await asyncpg.connect(dsn, timeout=5)
     except (OSError, asyncpg.PostgresError, TimeoutError) as error:
         raise PostgresUnavailable(
-            f"the tests need Postgres at {ADMIN_DSN} ({error}). Start it with "
+            f"the tests need Postgres at {dsn} ({error}). Start it with "
             "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
             "or point MFA_TEST_POSTGRES at a server where the user may create databases."
         ) from error
