@@ -49,8 +49,8 @@ class ConfirmEnrollment:
     confirmations exactly one succeeds (D3). The confirming code's step is used up (V2).
 
     Raises:
-        EnrollmentNotFound: unknown, revoked, or another user's enrollment, or cancelled while
-            its code was checked (then not counted).
+        EnrollmentNotFound: unknown, revoked, or another user's enrollment, or cancelled or
+            replaced while its code was checked (then not counted).
         EnrollmentNotPending: it is active already.
         EnrollmentExpired: it passed its expiry.
         TooManyAuthenticators: the user reached the limit of active authenticators meanwhile.
@@ -101,8 +101,8 @@ class ConfirmEnrollment:
             except StepAlreadyUsed:
                 pass  # used already: a replay
             except ConcurrentUpdate:
-                # Confirmed by another request meanwhile (a replay), or cancelled: then there
-                # was nothing left to confirm, and the attempt is given back.
+                # Confirmed by another request meanwhile (a replay), or cancelled or replaced:
+                # then there was nothing left to confirm, and the attempt is given back.
                 if await self._cancelled_meanwhile(command):
                     await self._gate.withdraw(command.user_id, now, command.context)
                     raise EnrollmentNotFound("no such enrollment") from None
@@ -147,7 +147,7 @@ class ConfirmEnrollment:
         async with self._unit_of_work(command.context) as uow:
             # The user's enrollment lock, which a start takes to store: a start that asked no
             # step-up, having counted no active authenticator, then either stored first (and
-            # replaced this pending one: 404 below) or counts this one active and is refused.
+            # replaced this pending one: 404 below) or counts this one active and asks it.
             await uow.enrollments.lock_user(command.user_id)
             if len(await uow.enrollments.active_for_user(command.user_id)) >= self._max_active:
                 raise TooManyAuthenticators("remove an authenticator before adding another")
