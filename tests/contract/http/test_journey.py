@@ -19,7 +19,7 @@ from tests.contract.http.api import (
     with_code,
 )
 from tests.contract.http.harness import MintToken
-from tests.contract.http.totp import Authenticator, settled_now
+from tests.contract.http.totp import Authenticator, next_step, settled_now
 
 
 async def test_enroll_confirm_verify_list_rename_and_revoke(
@@ -77,10 +77,12 @@ async def test_enroll_confirm_verify_list_rename_and_revoke(
     fetched = await client.get(item(enrollment_id), headers=bearer(token))
     assert fetched.json()["deviceName"] == "Work phone"
 
-    # Revoke, with the next code as the step-up: gone for good.
-    revoked = await client.delete(item(enrollment_id), headers=with_code(token, app.code(now, 2)))
+    # Revoke, with a code as the step-up: the app's next one, since the codes of every step up to
+    # now + 1 are used up (the window is one step either side of the server's clock).
+    later = await next_step(now, app.period)
+    revoked = await client.delete(item(enrollment_id), headers=with_code(token, app.code(later, 1)))
     assert revoked.status_code == 204, revoked.text
     assert revoked.content == b""
     assert_problem(await client.get(item(enrollment_id), headers=bearer(token)), 404)
     assert (await client.get(ENROLLMENTS, headers=bearer(token))).json() == []
-    assert_problem(await verify(client, token, code=app.code(now, 3)), 404)
+    assert_problem(await verify(client, token, code=app.code(later, 1)), 404)

@@ -88,6 +88,13 @@ class Authenticator:
                 return text
 
 
+async def next_step(now: float, period: int = 30) -> float:
+    """The time, once the server's clock is in the step after ``now``'s (settled as by
+    ``settled_now``): what a user waits for when the app's next code is needed."""
+    await asyncio.sleep(max(0.0, period - now % period + 0.05 - (time.time() - now)))
+    return await settled_now(period)
+
+
 async def settled_now(period: int = 30, margin: float = STEP_MARGIN_SECONDS) -> float:
     """The current time, once at least ``margin`` seconds are left in the current time step, so that
     a code computed now is still the server's current code when it arrives."""
