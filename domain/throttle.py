@@ -117,10 +117,12 @@ class AttemptThrottle:
 
     def release(self, now: datetime) -> None:
         """The reserved attempt could not be checked (a dependency failed): it is given back."""
-        self.failures = max(0, self.failures - 1)
-        self.events.append(CheckInterrupted(self.user_id, now))
+        self._give_back(CheckInterrupted(self.user_id, now))
 
     def withdraw(self, now: datetime) -> None:
         """The reserved attempt had nothing left to check (a cancelled enrollment): given back."""
+        self._give_back(CheckWithdrawn(self.user_id, now))
+
+    def _give_back(self, why: DomainEvent) -> None:
         self.failures = max(0, self.failures - 1)
-        self.events.append(CheckWithdrawn(self.user_id, now))
+        self.events.append(why)

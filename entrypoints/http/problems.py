@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any
 
@@ -106,6 +106,13 @@ TOO_MANY_ATTEMPTS = ProblemType(
     "Too many failed attempts. Wait for the time in Retry-After, then try again.",
 )
 
+STEP_UP_REQUIRED = ProblemType(
+    HTTPStatus.UNAUTHORIZED,
+    "step-up-required",
+    "Recent authentication required",
+    "Sign in again with your second factor, or send a current code in X-MFA-Code.",
+)
+
 CONFLICT = ProblemType(
     HTTPStatus.CONFLICT,
     "conflict",
@@ -188,17 +195,9 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         "Enrollment expired",
         "This enrollment expired before it was confirmed. Start a new one.",
     ),
-    StepUpRequired: ProblemType(
-        HTTPStatus.UNAUTHORIZED,
-        "step-up-required",
-        "Recent authentication required",
-        "Sign in again with your second factor, or send a current code in X-MFA-Code.",
-    ),
-    SecondFactorSignInRequired: ProblemType(
-        HTTPStatus.UNAUTHORIZED,
-        "step-up-required",
-        "Recent authentication required",
-        "Sign in again with your second factor.",
+    StepUpRequired: STEP_UP_REQUIRED,
+    SecondFactorSignInRequired: replace(
+        STEP_UP_REQUIRED, public_detail="Sign in again with your second factor."
     ),
     TooManyAuthenticators: ProblemType(
         HTTPStatus.CONFLICT,
