@@ -9,6 +9,7 @@ from typing import Protocol
 from application.errors import InvalidAdminRequest
 from application.step_up import Authentication, StepUp
 from application.storable_text import is_storable
+from domain.visible_text import shows_something
 
 MAX_REASON_CHARACTERS = 500
 MAX_TICKET_CHARACTERS = 64
@@ -64,15 +65,17 @@ class AdminNote:
     ticket: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.reason.strip() or not is_storable(self.reason, MAX_REASON_CHARACTERS):
+        if not shows_something(self.reason) or not is_storable(self.reason, MAX_REASON_CHARACTERS):
             raise InvalidAdminRequest(
-                f"reason must be 1 to {MAX_REASON_CHARACTERS} printable characters"
+                f"reason must be 1 to {MAX_REASON_CHARACTERS} characters, some of them visible, "
+                "none a control character"
             )
         if self.ticket is not None and (
-            not self.ticket.strip() or not is_storable(self.ticket, MAX_TICKET_CHARACTERS)
+            not shows_something(self.ticket) or not is_storable(self.ticket, MAX_TICKET_CHARACTERS)
         ):
             raise InvalidAdminRequest(
-                f"ticket must be 1 to {MAX_TICKET_CHARACTERS} printable characters"
+                f"ticket must be 1 to {MAX_TICKET_CHARACTERS} characters, some of them visible, "
+                "none a control character"
             )
 
 

@@ -30,12 +30,14 @@ from domain.otpauth import (
     is_label_character,
 )
 from domain.policy import TotpPolicy
+from domain.visible_text import shows_something
 
 MIN_ACCOUNT_ROOM: Final = 32
 """URI characters an issuer must leave for the account name: a 30-character e-mail address."""
 
 LAST_RESORT_ACCOUNT: Final = "user"
-"""Shown when neither the display-name claim nor the subject has a character left after cleaning."""
+"""Shown when neither the display-name claim nor the subject has a visible character left after
+cleaning."""
 
 _GRAPHEME: Final = regex.compile(r"\X")
 
@@ -60,7 +62,7 @@ def label_for(issuer: str, account_name: str, fallback: str, policy: TotpPolicy)
     room = account_room(issuer, policy)
     for candidate in (account_name, fallback, LAST_RESORT_ACCOUNT):
         fitted = _shortened(clean_name(candidate), room)
-        if fitted:
+        if shows_something(fitted):
             return OtpauthLabel(issuer, fitted)
     raise AssertionError("the issuer leaves no room for an account name")  # pragma: no cover
 
@@ -68,9 +70,9 @@ def label_for(issuer: str, account_name: str, fallback: str, policy: TotpPolicy)
 def issuer_problem(issuer: str, policy: TotpPolicy) -> str | None:
     """Why ``issuer`` cannot be the issuer of every enrollment under ``policy``, or None."""
     cleaned = clean_name(issuer)
-    if cleaned != issuer or not cleaned:
+    if cleaned != issuer or not shows_something(cleaned):
         return (
-            "must be non-empty NFC text without ':', control or bidi characters, or leading, "
+            "must be visible NFC text without ':', control or bidi characters, or leading, "
             f"trailing or repeated spaces (cleaned, it would read {cleaned!r})"
         )
     if len(issuer) > MAX_LABEL_PART:

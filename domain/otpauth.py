@@ -20,6 +20,7 @@ from urllib.parse import quote
 from domain.errors import InvalidOtpauthLabel
 from domain.policy import TotpPolicy
 from domain.secret import SECRET_BYTES, TotpSecret
+from domain.visible_text import shows_something
 
 MAX_LABEL_PART: Final = 64
 """Code points in the issuer or the account name: what an app's list shows in one or two lines."""
@@ -42,8 +43,8 @@ def is_label_character(character: str) -> bool:
 
 
 def _check_part(kind: str, text: str) -> None:
-    if not text or not text.strip():
-        raise InvalidOtpauthLabel(f"the {kind} must not be empty")
+    if not shows_something(text):
+        raise InvalidOtpauthLabel(f"the {kind} must show at least one visible character")
     if len(text) > MAX_LABEL_PART:
         raise InvalidOtpauthLabel(f"the {kind} must be at most {MAX_LABEL_PART} characters")
     if ":" in text:

@@ -231,6 +231,8 @@ async def test_an_agent_lifts_a_lockout_and_the_customer_signs_in_again(
         pytest.param({"reason": "ok", "ticket": "t" * 65}, id="ticket too long"),
         pytest.param({"reason": "ok", "extra": 1}, id="unknown field"),
         pytest.param({"reason": "line\u0000break"}, id="control character"),
+        pytest.param({"reason": " \u3164\u2800 "}, id="reason shows nothing"),
+        pytest.param({"reason": "ok", "ticket": "\u200b"}, id="ticket shows nothing"),
     ],
 )
 async def test_a_bad_reason_is_400_and_changes_nothing(

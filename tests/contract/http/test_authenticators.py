@@ -139,7 +139,8 @@ async def test_renaming_changes_only_the_name(
 @pytest.mark.parametrize(
     "body",
     [{"deviceName": ""}, {"deviceName": "a\nb"}, {"deviceName": "x" * 65}, {"name": "x"}, {},
-     {"deviceName": "ok", "status": "active"}],
+     {"deviceName": "ok", "status": "active"}, {"deviceName": "\u3164"},
+     {"deviceName": "\u2800 \uffa0"}],
 )  # fmt: skip
 async def test_an_invalid_rename_is_400_and_changes_nothing(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str, body: dict[str, object]

@@ -148,6 +148,7 @@ async def test_a_new_enrollment_replaces_the_pending_one_whose_secret_stops_work
         pytest.param({"mfaMethod": "totp", "deviceName": "a\nb"}, "invalid-request", None),
         pytest.param({"mfaMethod": "totp", "deviceName": "a\tb"}, "invalid-request", None),
         pytest.param({"mfaMethod": "totp", "deviceName": "a\u202eb"}, "invalid-request", None),
+        pytest.param({"mfaMethod": "totp", "deviceName": "\u3164"}, "invalid-request", None),
         pytest.param({"mfaMethod": "totp", "qrFormat": "gif"}, "invalid-request", "qrFormat"),
         pytest.param(None, "invalid-request", None, id="null"),
         pytest.param([{"mfaMethod": "totp"}], "invalid-request", None, id="array"),

@@ -80,6 +80,11 @@ def test_a_name_with_nothing_printable_falls_back_to_the_subject_then_a_word() -
     assert label_for("Bank", "\u202e", "\u2066", TotpPolicy()).account_name == LAST_RESORT_ACCOUNT
 
 
+@pytest.mark.parametrize("claim", ["\u3164", "\u2800\u2800", "\u115f \u1160", "\u0301"])
+def test_a_name_that_shows_nothing_falls_back_to_the_subject(claim: str) -> None:
+    assert label_for("Bank", claim, "subject-1", TotpPolicy()).account_name == "subject-1"
+
+
 def test_clean_names_are_left_alone() -> None:
     assert clean_name("Example Bank") == "Example Bank"
 
@@ -92,6 +97,13 @@ def test_an_issuer_that_is_not_already_clean_is_refused(issuer: str) -> None:
     problem = issuer_problem(issuer, TotpPolicy())
 
     assert problem is not None and "cleaned, it would read" in problem
+
+
+@pytest.mark.parametrize("issuer", ["\u3164", "\u2800", "\u0301"])
+def test_an_issuer_that_shows_nothing_is_refused(issuer: str) -> None:
+    problem = issuer_problem(issuer, TotpPolicy())
+
+    assert problem is not None and problem.startswith("must be visible")
 
 
 def test_an_issuer_that_leaves_no_room_for_an_account_is_refused() -> None:

@@ -46,7 +46,9 @@ def test_new_enrollment_is_pending_and_expires_after_its_ttl() -> None:
     assert enrollment.is_expired(NOW + timedelta(minutes=10))
 
 
-@pytest.mark.parametrize("name", ["", " ", "x" * 65, "tab\there", "new\nline", "\u202eevil"])
+@pytest.mark.parametrize(
+    "name", ["", " ", "x" * 65, "tab\there", "new\nline", "\u202eevil", "\u3164", "\u2800 \u115f"]
+)
 def test_device_name_must_be_one_to_64_printable_characters(name: str) -> None:
     with pytest.raises(InvalidDeviceName):
         _start(name)
