@@ -19,7 +19,6 @@ and format characters draw nothing of their own; private-use and unassigned ones
 def shows_something(text: str) -> bool:
     """Whether ``text`` has at least one character a reader sees."""
     return any(
-        unicodedata.category(character)[0] in _VISIBLE_CATEGORIES
-        and character not in BLANK_GLYPHS
+        unicodedata.category(character)[0] in _VISIBLE_CATEGORIES and character not in BLANK_GLYPHS
         for character in text
     )

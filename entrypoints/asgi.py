@@ -10,6 +10,7 @@ from typing import Any
 from litestar.types import ASGIApp as LitestarApp
 
 from entrypoints.composition import configure_tracing, create_app
+from entrypoints.http.head_requests import with_head_as_get
 from entrypoints.http.load_shedding import with_load_shedding
 from entrypoints.logging_setup import configure_logging
 from entrypoints.settings import Settings
@@ -27,7 +28,7 @@ def app_from_environment() -> ASGIApp:
     configure_logging(settings.log_level, settings.log_user_key)
     configure_tracing(os.environ)
     app = with_load_shedding(create_app(settings), settings.max_concurrent_requests)
-    return start_up_objects_frozen(without_startup_traceback(app))
+    return start_up_objects_frozen(without_startup_traceback(with_head_as_get(app)))
 
 
 def without_startup_traceback(app: LitestarApp) -> ASGIApp:

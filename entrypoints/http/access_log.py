@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import structlog
 
+from entrypoints.http.head_requests import method_of
 from entrypoints.http.metrics import OTHER_METHOD, UNMATCHED, known_method
 from entrypoints.http.request_context import request_id_of
 from entrypoints.http.response_headers import started_at
@@ -32,7 +33,7 @@ async def log_access(message: Any, scope: Any) -> None:
     if message.get("more_body", False):
         return
     started = started_at(scope)
-    method = scope.get("method")
+    method = method_of(scope)
     structured_logger().info(
         "request",
         logger=LOGGER_NAME,
@@ -41,6 +42,6 @@ async def log_access(message: Any, scope: Any) -> None:
         route=scope.get("path_template") or UNMATCHED,
         status=scope.get(_STATUS),
         duration_ms=round((time.perf_counter() - started) * 1000, 2) if started else None,
-        bytes=scope[_BYTES],
+        bytes=0 if method == "HEAD" else scope[_BYTES],
     )
     structlog.contextvars.clear_contextvars()

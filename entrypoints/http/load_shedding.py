@@ -35,6 +35,7 @@ from litestar.types import (
 )
 from litestar.utils import normalize_path
 
+from entrypoints.http.head_requests import method_of
 from entrypoints.http.metrics import count_shed
 from entrypoints.http.problems import PROBLEM_JSON, overloaded_problem
 from entrypoints.http.response_headers import ALWAYS, NO_STORE, ensure_request_id
@@ -102,7 +103,7 @@ def with_load_shedding(app: Litestar, limit: int) -> ASGIApp:
                 has_cookie = b"cookie" in request_headers
                 headers = headers + _cors_headers(cors, origin.decode("latin-1"), has_cookie)
         request_id = (b"x-request-id", ensure_request_id(scope).encode("latin-1"))
-        count_shed(scope["method"])
+        count_shed(method_of(scope))
         start: HTTPResponseStartEvent = {
             "type": "http.response.start",
             "status": status,

@@ -26,6 +26,7 @@ from prometheus_client import (
     multiprocess,
 )
 
+from entrypoints.http.head_requests import method_of
 from entrypoints.http.response_headers import started_at
 
 METRICS_PATH: Final = "/metrics"
@@ -59,7 +60,7 @@ async def record_request(message: Message, scope: Scope) -> None:
     path = scope_dict.get("path_template") or UNMATCHED
     if path == METRICS_PATH:
         return
-    method = scope_dict.get("method")
+    method = method_of(scope_dict)
     labels = (method if known_method(method) else OTHER_METHOD, path, str(message["status"]))
     REQUESTS.labels(*labels).inc()
     started = started_at(scope)

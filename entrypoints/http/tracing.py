@@ -10,6 +10,7 @@ from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlu
 from opentelemetry import trace
 from opentelemetry.trace import Span, TracerProvider
 
+from entrypoints.http.head_requests import method_of
 from entrypoints.http.metrics import OTHER_METHOD, UNMATCHED, known_method
 
 UNTRACED: Final = ["^/health/", "^/metrics$", "^/schema"]
@@ -38,14 +39,14 @@ async def name_server_span(message: Any, scope: Any) -> None:
     span = trace.get_current_span()
     if not span.is_recording():
         return
-    method = scope.get("method")
+    method = method_of(scope)
     route = scope.get("path_template") or UNMATCHED
     span.update_name(f"{method if known_method(method) else OTHER_METHOD} {route}")
     span.set_attribute("http.route", route)
 
 
 def _method_only(scope: Any) -> tuple[str, dict[str, Any]]:
-    method = scope.get("method")
+    method = method_of(scope)
     return (method if known_method(method) else OTHER_METHOD), {}
 
 

@@ -30,14 +30,18 @@ def test_served_app_enrolls_with_a_development_token(tmp_path: Path) -> None:
         assert response.status_code == 200, response.text
         body = response.json()
         assert pyotp.parse_uri(body["otpauthUri"]).secret == body["secret"]
-        assert httpx.get(f"{base_url}/health/ready", timeout=5).status_code == 200
+        ready = httpx.get(f"{base_url}/health/ready", timeout=5)
+        ready_head = httpx.head(f"{base_url}/health/ready", timeout=5)
+        assert (ready.status_code, ready_head.status_code, ready_head.content) == (200, 200, b"")
+        assert ready_head.headers["content-length"] == ready.headers["content-length"]
     log = (tmp_path / "service.log").read_text()
     assert token not in log
     assert body["secret"] not in log
     access = [json.loads(line) for line in log.splitlines() if '"mfa.access"' in line]
-    assert ("POST", "/settings/MfaSecret", 200) in [
-        (a["method"], a["route"], a["status"]) for a in access
-    ]
+    logged = [(a["method"], a["route"], a["status"]) for a in access]
+    assert ("POST", "/settings/MfaSecret", 200) in logged
+    assert ("HEAD", "/health/ready", 200) in logged
+    assert [a["bytes"] for a in access if a["method"] == "HEAD"] == [0]
 
 
 def test_several_workers_share_one_development_key(tmp_path: Path) -> None:

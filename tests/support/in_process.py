@@ -8,7 +8,7 @@ make every concurrency test pass for the wrong reason.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -48,9 +48,13 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 @asynccontextmanager
-async def serve_in_process(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to ``app`` in this event loop, with the app's lifespan around it."""
+async def serve_in_process(
+    app: Litestar, wrapped: Callable[..., Awaitable[None]] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to ``app`` in this event loop, with the app's lifespan around it;
+    through ``wrapped`` (``app`` inside a served process's ASGI wrappers), if given."""
     async with _lifespan(app):
-        transport = httpx.ASGITransport(app=cast(Any, app), client=("127.0.0.1", 50000))
+        asgi = wrapped or app
+        transport = httpx.ASGITransport(app=cast(Any, asgi), client=("127.0.0.1", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
