@@ -25,11 +25,11 @@ from entrypoints.http.controllers.mfa_secrets import MfaSecretController
 from entrypoints.http.controllers.recovery_codes import RecoveryCodeController
 from entrypoints.http.controllers.verification import VerificationController
 from entrypoints.http.dependencies import IDEMPOTENCY
-from entrypoints.http.json_body import check_request_body
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.page_policies import add_page_policies
 from entrypoints.http.problems import EXCEPTION_HANDLERS
 from entrypoints.http.reference_ui import reference_ui_router
+from entrypoints.http.request_checks import check_request
 from entrypoints.http.response_headers import add_response_headers, request_timing_middleware
 from entrypoints.http.tracing import name_server_span, tracing_plugin
 from entrypoints.version import package_version
@@ -74,7 +74,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         ],
         lifespan=[lifespan],
         dependencies=IDEMPOTENCY,
-        before_request=check_request_body,
+        before_request=check_request,
         middleware=[
             request_timing_middleware,
             client_disconnect_middleware,

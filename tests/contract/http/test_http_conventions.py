@@ -4,11 +4,13 @@ ids, CORS closed, health, and the OpenAPI document."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
+from tests.contract.http.admin_api import agent_token, new_agent
 from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
@@ -437,3 +439,28 @@ async def test_the_openapi_document_describes_enrollment_truthfully(
     headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
     assert headers == {"Idempotency-Key"}
     assert "security" not in document["paths"]["/health/live"]["get"]
+
+
+async def test_a_query_parameter_the_operation_does_not_document_is_400_and_changes_nothing(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    customer = mint_token(subject)
+    active = await activate(client, customer, await settled_now())
+    agent = agent_token(mint_token, new_agent())
+    document = (await client.get("/schema/openapi.json")).json()
+    values = {"enrollment_id": active.id, "user_id": subject}
+    sent = 0
+    for template, operations in document["paths"].items():
+        path = re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], template)
+        token = agent if template.startswith("/admin/") else customer
+        for method in sorted(operations.keys() & {"get", "post", "put", "patch", "delete"}):
+            response = await client.request(
+                method.upper(), path, params={"unexpected": "1"}, headers=bearer(token)
+            )
+            problem = assert_problem(response, 400)
+            assert [error["field"] for error in problem["errors"]] == ["unexpected"], (method, path)
+            sent += 1
+
+    assert sent > 15
+    listed = (await client.get(ENROLLMENTS, headers=bearer(customer))).json()
+    assert [(a["id"], a["status"]) for a in listed] == [(active.id, "active")]
