@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TypeGuard
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 
 def audience_contains(aud: object, audience: str) -> bool:
@@ -23,3 +24,26 @@ def is_numeric_date(value: object) -> TypeGuard[int | float]:
 
 def is_list_of_str(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+class MalformedScope(ValueError):
+    """``scope`` is not a string, or ``scp`` neither a string nor a list of strings."""
+
+
+def scopes_of(claims: Mapping[str, Any]) -> frozenset[str]:
+    """The scopes of ``scope`` (RFC 6749 section 3.3, RFC 7662, RFC 9068) and of ``scp`` (a list,
+    or a string as some providers send it). Scopes are separated by spaces (%x20) only: a tab or a
+    line break is part of a scope, which then matches none the service asks for.
+
+    Raises:
+        MalformedScope: either claim has another type.
+    """
+    scope = claims.get("scope", "")
+    scp = claims.get("scp", [])
+    if not isinstance(scope, str):
+        raise MalformedScope("token scope malformed")
+    if isinstance(scp, str):
+        scp = scp.split(" ")
+    if not is_list_of_str(scp):
+        raise MalformedScope("token scp malformed")
+    return (frozenset(scope.split(" ")) | frozenset(scp)) - {""}

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.token_claims import audience_contains, is_list_of_str, is_numeric_date
+from adapters.token_claims import (
+    MalformedScope,
+    audience_contains,
+    is_list_of_str,
+    is_numeric_date,
+    scopes_of,
+)
 from application.ports.token_verifier import Principal, is_acceptable_subject
 
 
@@ -99,12 +105,7 @@ def _principal(answer: Mapping[str, Any], display_name_claim: str) -> Principal:
 
 
 def _scopes(answer: Mapping[str, Any]) -> frozenset[str]:
-    scope = answer.get("scope", "")
-    scp = answer.get("scp", [])
-    if not isinstance(scope, str):
-        raise Refused("token scope malformed")
-    if isinstance(scp, str):
-        scp = scp.split()
-    if not is_list_of_str(scp):
-        raise Refused("token scp malformed")
-    return frozenset(scope.split()) | frozenset(scp)
+    try:
+        return scopes_of(answer)
+    except MalformedScope as malformed:
+        raise Refused(str(malformed)) from None

@@ -22,7 +22,13 @@ from joserfc.jws import JWSRegistry
 from joserfc.util import urlsafe_b64decode
 
 from adapters.jwt.jwks_source import JwksSource, JwksUnavailable
-from adapters.token_claims import audience_contains, is_list_of_str, is_numeric_date
+from adapters.token_claims import (
+    MalformedScope,
+    audience_contains,
+    is_list_of_str,
+    is_numeric_date,
+    scopes_of,
+)
 from application.errors import DependencyUnavailable, InsufficientScope, InvalidToken
 from application.ports.token_verifier import Principal, is_acceptable_subject
 
@@ -326,12 +332,7 @@ def _public_keys(keys: KeySet) -> str:
 
 
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:
-    scope = claims.get("scope", "")
-    scp = claims.get("scp", [])
-    if not isinstance(scope, str):
-        raise InvalidToken("token scope malformed")
-    if isinstance(scp, str):
-        scp = scp.split()
-    if not is_list_of_str(scp):
-        raise InvalidToken("token scp malformed")
-    return frozenset(scope.split()) | frozenset(scp)
+    try:
+        return scopes_of(claims)
+    except MalformedScope as malformed:
+        raise InvalidToken(str(malformed)) from None

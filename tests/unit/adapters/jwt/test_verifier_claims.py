@@ -157,7 +157,14 @@ async def test_required_scope_in_the_scp_claim_is_accepted(rsa_key: RSAKey, scp:
 
 @pytest.mark.parametrize(
     "extra",
-    [{}, {"scope": "openid profile"}, {"scope": "mfa:manage-all mfa"}, {"scp": ["MFA:MANAGE"]}],
+    [
+        {},
+        {"scope": "openid profile"},
+        {"scope": "mfa:manage-all mfa"},
+        {"scp": ["MFA:MANAGE"]},
+        {"scope": "openid\tmfa:manage"},
+        {"scp": "openid\nmfa:manage"},
+    ],
 )
 async def test_token_without_the_required_scope_is_insufficient(
     rsa_key: RSAKey, extra: dict[str, Any]
