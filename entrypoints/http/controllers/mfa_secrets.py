@@ -80,9 +80,11 @@ class MfaSecretController(Controller):
             "Creates a new TOTP secret for the signed-in user and returns it once, with an "
             "otpauth URI and a QR code to scan. The enrollment stays pending until confirmed with "
             "a first code, and replaces the user's earlier pending one. The response is never "
-            "cached."
+            "cached. A retry with the same Idempotency-Key shows the same pending enrollment "
+            "again: 404 once a later start replaced it or it was cancelled, 409 once confirmed, "
+            "410 once expired."
         ),
-        responses=problem_responses(400, 409, 410, 413, 415, 422, 429),
+        responses=problem_responses(400, 404, 409, 410, 413, 415, 422, 429),
     )
     async def start_enrollment(
         self,

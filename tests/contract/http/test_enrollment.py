@@ -443,6 +443,40 @@ async def test_the_same_idempotency_key_and_body_returns_the_same_enrollment(
     assert len((await client.get(ENROLLMENTS, headers=bearer(token))).json()) == 1
 
 
+async def test_a_retry_of_a_start_replaced_since_is_404_and_starts_nothing(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    headers = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
+    first = await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)
+    replacing = await enroll(client, token)
+
+    again = await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)
+
+    assert first.status_code == 200
+    assert_problem(again, 404)
+    listed = (await client.get(ENROLLMENTS, headers=bearer(token))).json()
+    assert [a["id"] for a in listed] == [replacing["enrollmentId"]]
+
+
+async def test_a_retry_of_a_start_confirmed_since_is_409_without_the_secret(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    headers = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
+    first = (await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)).json()
+    now = await settled_now()
+    confirmed = await confirm(
+        client, token, first["enrollmentId"], Authenticator.from_enrollment(first).code(now)
+    )
+
+    again = await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)
+
+    assert confirmed.status_code == 200, confirmed.text
+    assert_problem(again, 409)
+    assert first["secret"] not in again.text
+
+
 async def test_the_same_idempotency_key_with_another_body_is_422(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:

@@ -425,7 +425,7 @@ async def test_the_openapi_document_describes_enrollment_truthfully(
     schemas = document["components"]["schemas"]
 
     assert set(operation["responses"]) == {
-        "200", "400", "401", "403", "409", "410", "413", "415", "422", "429", "500", "503"
+        "200", "400", "401", "403", "404", "409", "410", "413", "415", "422", "429", "500", "503"
     }  # fmt: skip
     request_schema = operation["requestBody"]["content"]["application/json"]["schema"]
     body = schemas[request_schema["$ref"].rsplit("/", 1)[-1]]
