@@ -33,10 +33,6 @@ _N1, _N2, _N3, _N4 = 3, 3, 40, 10
 
 Modules = npt.NDArray[np.uint8]
 
-_BEFORE: Final = np.arange(0, 4)
-_AFTER: Final = np.arange(11, 15)
-"""Offsets, in a line padded with four light modules each side, of the light zones around a match."""
-
 
 @dataclass(frozen=True, slots=True)
 class QrSymbol:
@@ -123,27 +119,27 @@ def _n3(lines: npt.NDArray[np.bool_]) -> npt.NDArray[np.int64]:
     it, so a match overlapping a counted one (4 or 6 modules on) is not counted: rare, handled by
     walking just the lines where it happens.
     """
-    count, size = lines.shape[0], lines.shape[-1]
-    padded = np.pad(lines, ((0, 0), (0, 0), (4, 4)))
+    size = lines.shape[-1]
+    padded = np.zeros((*lines.shape[:-1], size + 8), dtype=np.bool_)
+    padded[..., 4:-4] = lines
 
     def at(offset: int) -> npt.NDArray[np.bool_]:
+        """Module ``offset - 4`` after each start of a match, in every line of every symbol."""
         return padded[..., offset : offset + size - 6]
 
     found = at(4) & ~at(5) & at(6) & at(7) & at(8) & ~at(9) & at(10)
-    symbol, line, start = np.nonzero(found)
-    before = padded[symbol[:, np.newaxis], line[:, np.newaxis], start[:, np.newaxis] + _BEFORE]
-    after = padded[symbol[:, np.newaxis], line[:, np.newaxis], start[:, np.newaxis] + _AFTER]
-    is_counted = ~before.any(axis=1) | ~after.any(axis=1)
-    per_symbol = np.bincount(symbol[is_counted], minlength=count).astype(np.int64)
-    counted = np.zeros_like(found)
-    counted[symbol[is_counted], line[is_counted], start[is_counted]] = True
-    overlapping = (counted[..., :-4] & found[..., 4:]).any(axis=-1) | (
-        counted[..., :-6] & found[..., 6:]
-    ).any(axis=-1)
+    light_before = ~(at(0) | at(1) | at(2) | at(3))
+    light_after = ~(at(11) | at(12) | at(13) | at(14))
+    counted = found & (light_before | light_after)
+    per_symbol: npt.NDArray[np.int64] = counted.sum(axis=(1, 2), dtype=np.int64)
+    four_on, six_on = counted[..., :-4] & found[..., 4:], counted[..., :-6] & found[..., 6:]
+    if not (four_on.any() or six_on.any()):
+        return np.asarray(_N3 * per_symbol, dtype=np.int64)
+    overlapping = four_on.any(axis=-1) | six_on.any(axis=-1)
     for k, row in zip(*np.nonzero(overlapping), strict=True):
         per_symbol[k] += _counted_in_order(found[k, row], counted[k, row])
         per_symbol[k] -= int(counted[k, row].sum())
-    return _N3 * per_symbol
+    return np.asarray(_N3 * per_symbol, dtype=np.int64)
 
 
 def _counted_in_order(found: npt.NDArray[np.bool_], counted: npt.NDArray[np.bool_]) -> int:
