@@ -128,6 +128,7 @@ def wire_services(settings: Settings, ports: Ports) -> Services:
             qr_renderer=ports.qr_renderer,
             clock=clock,
             issuer=settings.issuer,
+            step_up=step_up,
         ),
         idempotency=IdempotencyGuard(unit_of_work=unit_of_work, clock=clock),
         token_verifier=ports.token_verifier,

@@ -9,8 +9,10 @@ from typing import Final, Literal
 import msgspec
 
 from application.errors import EnrollmentNotFound
+from application.ports.audit import RequestContext
 from application.ports.idempotency import StoredOutcome
 from application.ports.qr_renderer import QrFormat
+from application.step_up import Authentication
 from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.started_enrollment import StartedEnrollment
 from domain.enrollment import Enrollment, EnrollmentStatus
@@ -89,6 +91,8 @@ class ShownAgain:
     user_id: str
     account_name: str
     request: StartEnrollmentRequest
+    authentication: Authentication
+    context: RequestContext
 
     def keep(self, answer: StartEnrollmentResponse) -> StoredOutcome:
         return StoredOutcome("", answer.enrollment_id)
@@ -100,6 +104,8 @@ class ShownAgain:
             self.account_name,
             QrFormat(self.request.qr_format),
             self.request.qr_scale,
+            authentication=self.authentication,
+            context=self.context,
         )
         return started_response(shown)
 

@@ -112,7 +112,14 @@ class MfaSecretController(Controller):
             )
             return started_response(started)
 
-        shown_again = ShownAgain(show_pending_enrollment, principal.subject, account_name, data)
+        shown_again = ShownAgain(
+            show_pending_enrollment,
+            principal.subject,
+            account_name,
+            data,
+            authentication_of(request),
+            request_context(request),
+        )
         return await idempotency.run(start, shown_again)
 
     @post(

@@ -392,6 +392,31 @@ async def test_adding_an_authenticator_while_one_is_active_needs_a_step_up(
     assert (await enroll(client, strong))["status"] == "pending"
 
 
+@pytest.mark.needs_control
+async def test_a_retried_start_shows_a_second_authenticators_secret_only_with_a_step_up(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    weak = mint_token(subject, amr=["pwd"])
+    strong = mint_token(subject, amr=["pwd", "otp"])
+    await activate(client, weak, await settled_now())
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(strong, **key)
+    )
+
+    retried = await client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(weak, **key)
+    )
+
+    assert first.status_code == 200, first.text
+    assert_step_up_required(retried)
+    assert first.json()["secret"] not in retried.text
+    again = await client.post(
+        ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(strong, **key)
+    )
+    assert again.json()["secret"] == first.json()["secret"]
+
+
 async def test_concurrent_enrollments_leave_one_pending_and_never_fail_otherwise(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:

@@ -131,7 +131,13 @@ async def test_a_retried_start_is_shown_the_same_pending_enrollment(services: Se
     started = await _start(services)
 
     shown = await services.show_pending_enrollment(
-        "alice", started.enrollment_id, "alice@example.com", QrFormat.PNG, 4
+        "alice",
+        started.enrollment_id,
+        "alice@example.com",
+        QrFormat.PNG,
+        4,
+        authentication=Authentication(auth_time=None),
+        context=CONTEXT,
     )
 
     assert shown.enrollment_id == started.enrollment_id
