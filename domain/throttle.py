@@ -76,6 +76,15 @@ class AttemptThrottle:
             raise LockedOut(IN_FLIGHT_RETRY_AFTER)
         self.failures += 1
 
+    def refuse_while_blocked(self, now: datetime) -> None:
+        """For an answer about the user that is not a check (nothing is reserved or recorded).
+
+        Raises:
+            LockedOut: a block is running.
+        """
+        if self.locked_until is not None and now < self.locked_until:
+            raise LockedOut(math.ceil((self.locked_until - now).total_seconds()))
+
     def succeed(self) -> None:
         """The reserved attempt passed: the count and the back-off start over."""
         self.failures = 0

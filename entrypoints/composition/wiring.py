@@ -25,6 +25,7 @@ from application.step_up import StepUp, StepUpPolicy
 from application.use_cases.attempts import AttemptGate
 from application.use_cases.check_reservations import TransactionalCheckReservations
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.confirmation_standing import ConfirmationStanding
 from application.use_cases.deliver_notifications import DeliverNotifications
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
 from application.use_cases.measure_outbox_backlog import MeasureOutboxBacklog
@@ -130,6 +131,7 @@ def wire_services(settings: Settings, ports: Ports) -> Services:
             issuer=settings.issuer,
             step_up=step_up,
         ),
+        confirmation_standing=ConfirmationStanding(unit_of_work=unit_of_work, clock=clock),
         idempotency=IdempotencyGuard(unit_of_work=unit_of_work, clock=clock),
         token_verifier=ports.token_verifier,
         readiness_probes=ports.readiness_probes,

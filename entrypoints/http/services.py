@@ -12,6 +12,7 @@ from application.idempotency import IdempotencyGuard
 from application.ports.readiness import ReadinessProbe
 from application.ports.token_verifier import TokenVerifier
 from application.use_cases.confirm_enrollment import ConfirmEnrollment
+from application.use_cases.confirmation_standing import ConfirmationStanding
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
 from application.use_cases.regenerate_recovery_codes import (
     GetRecoveryCodeStatus,
@@ -41,6 +42,7 @@ class Services:
     rename_authenticator: RenameAuthenticator
     revoke_authenticator: RevokeAuthenticator
     show_pending_enrollment: ShowPendingEnrollment
+    confirmation_standing: ConfirmationStanding
     idempotency: IdempotencyGuard
     token_verifier: TokenVerifier
     readiness_probes: tuple[ReadinessProbe, ...]

@@ -12,6 +12,7 @@ from litestar.params import FromPath
 from application.ports.qr_renderer import QrFormat
 from application.ports.token_verifier import Principal
 from application.use_cases.confirm_enrollment import ConfirmEnrollment, ConfirmEnrollmentCommand
+from application.use_cases.confirmation_standing import ConfirmationStanding
 from application.use_cases.list_authenticators import GetAuthenticator, ListAuthenticators
 from application.use_cases.rename_authenticator import RenameAuthenticator
 from application.use_cases.revoke_authenticator import RevokeAuthenticator
@@ -21,8 +22,8 @@ from entrypoints.http.dependencies import use_case
 from entrypoints.http.idempotency import Idempotency
 from entrypoints.http.json_body import StrictJsonBody
 from entrypoints.http.mfa_secret_answers import (
-    CONFIRMED,
     ShownAgain,
+    StillConfirmed,
     enrollment_id_from,
     metadata,
     started_response,
@@ -54,6 +55,14 @@ def _show_after_start(
     return services_in(state).show_pending_enrollment
 
 
+def _standing_after_confirm(
+    state: State, confirm_enrollment: NamedDependency[ConfirmEnrollment]
+) -> ConfirmationStanding:
+    """What tells whether a retried confirmation may get its first answer again; after
+    ``confirm_enrollment``, for the same reason."""
+    return services_in(state).confirmation_standing
+
+
 class MfaSecretController(Controller):
     """One controller for the one resource, with a tag for each of its two parts: Litestar cannot
     register two controllers with routes on the same path (``/settings/MfaSecret``)."""
@@ -66,6 +75,7 @@ class MfaSecretController(Controller):
         "confirm_enrollment": use_case(
             lambda services: services.confirm_enrollment, idempotent=True
         ),
+        "confirmation_standing": Provide(_standing_after_confirm, sync_to_thread=False),
         "list_authenticators": use_case(lambda services: services.list_authenticators),
         "get_authenticator": use_case(lambda services: services.get_authenticator),
         "rename_authenticator": use_case(lambda services: services.rename_authenticator),
@@ -140,6 +150,7 @@ class MfaSecretController(Controller):
         enrollment_id: FromPath[str],
         data: StrictJsonBody[ConfirmEnrollmentRequest],
         confirm_enrollment: NamedDependency[ConfirmEnrollment],
+        confirmation_standing: NamedDependency[ConfirmationStanding],
         idempotency: NamedDependency[Idempotency],
     ) -> ConfirmEnrollmentResponse:
         parsed_id = enrollment_id_from(enrollment_id)
@@ -160,7 +171,8 @@ class MfaSecretController(Controller):
                 recovery_codes=confirmed.recovery_codes,
             )
 
-        return await idempotency.run(confirm, CONFIRMED)
+        still_confirmed = StillConfirmed(confirmation_standing, request.user.subject, parsed_id)
+        return await idempotency.run(confirm, still_confirmed)
 
     @get(
         tags=AUTHENTICATORS,

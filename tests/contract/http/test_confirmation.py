@@ -20,6 +20,7 @@ from tests.contract.http.api import (
     item,
     verification,
     verify,
+    with_code,
 )
 from tests.contract.http.harness import Clock, MintToken
 from tests.contract.http.totp import Authenticator, settled_now
@@ -381,3 +382,50 @@ async def test_a_retried_confirmation_returns_the_activation_without_the_recover
     assert first.status_code == again.status_code == 200, again.text
     assert len(first.json()["recoveryCodes"]) == 10
     assert again.json() == {k: v for k, v in first.json().items() if k != "recoveryCodes"}
+
+
+async def _confirmed_with_a_key(
+    client: httpx.AsyncClient, token: str
+) -> tuple[dict[str, object], Authenticator, float, dict[str, str], dict[str, str]]:
+    """An enrollment confirmed with an Idempotency-Key; what a retry of it sends again."""
+    enrollment = await enroll(client, token)
+    app = Authenticator.from_enrollment(enrollment)
+    now = await settled_now()
+    body = {"code": app.code(now)}
+    headers = bearer(token, **{"Idempotency-Key": str(uuid.uuid4())})
+    first = await client.post(verification(enrollment["enrollmentId"]), json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    return enrollment, app, now, body, headers
+
+
+async def test_a_retried_confirmation_is_404_once_the_authenticator_was_revoked(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment, app, now, body, headers = await _confirmed_with_a_key(client, token)
+    revoked = await client.delete(
+        item(str(enrollment["enrollmentId"])), headers=with_code(token, app.code(now, 1))
+    )
+
+    again = await client.post(
+        verification(str(enrollment["enrollmentId"])), json=body, headers=headers
+    )
+
+    assert revoked.status_code == 204, revoked.text
+    assert_problem(again, 404)
+
+
+async def test_a_retried_confirmation_is_429_while_the_user_is_locked_out(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    enrollment, app, now, body, headers = await _confirmed_with_a_key(client, token)
+    for _ in range(5):
+        assert_problem(await verify(client, token, code=app.wrong_code(now)), 400)
+
+    again = await client.post(
+        verification(str(enrollment["enrollmentId"])), json=body, headers=headers
+    )
+
+    assert_problem(again, 429, "too-many-attempts")
+    assert_retry_after(again)

@@ -78,3 +78,17 @@ def test_failures_a_block_and_a_refused_check_are_appended_as_they_happen() -> N
     kinds = [type(event) for event in throttle.collect_events()]
 
     assert kinds == [CodeRefused] * MAX_CONSECUTIVE_FAILURES + [LockoutStarted, CheckBlocked]
+
+
+def test_an_answer_that_is_no_check_is_refused_while_blocked_and_records_nothing() -> None:
+    throttle = AttemptThrottle(user_id="alice")
+    _fail(throttle, 5)
+    throttle.collect_events()
+
+    with pytest.raises(LockedOut) as refused:
+        throttle.refuse_while_blocked(NOW + timedelta(seconds=1))
+    throttle.refuse_while_blocked(NOW + timedelta(minutes=1))
+
+    assert refused.value.retry_after == 59
+    assert throttle.failures == MAX_CONSECUTIVE_FAILURES
+    assert throttle.collect_events() == []
