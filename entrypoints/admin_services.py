@@ -46,6 +46,10 @@ class AdminServices:
             erase_user=EraseUser(
                 unit_of_work=store, clock=now, check=check, pseudonym_key=pseudonym_key
             ),
-            read_audit_trail=ReadAuditTrail(unit_of_work=unit_of_work, clock=clock),
-            export_audit_trail=ExportAuditTrail(unit_of_work=unit_of_work, clock=clock),
+            read_audit_trail=ReadAuditTrail(
+                unit_of_work=unit_of_work, clock=clock, pseudonym_key=pseudonym_key
+            ),
+            export_audit_trail=ExportAuditTrail(
+                unit_of_work=unit_of_work, clock=clock, pseudonym_key=pseudonym_key
+            ),
         )

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 from application.agent import Agent
 from application.ports.audit import (
-    EVERY_USER,
     AuditAction,
     AuditEvent,
     AuditQuery,
@@ -15,7 +14,7 @@ from application.ports.audit import (
 )
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.read_audit_trail import check_query, position_of
+from application.use_cases.read_audit_trail import check_query, position_of, reading_about
 
 BATCH_SIZE = 500
 
@@ -24,7 +23,8 @@ class ExportAuditTrail:
     """Every event matching the query, newest first, as batches of ``batch_size``: each batch is
     one short read (a keyset from where the previous one ended), so neither memory nor a database
     connection is held for the whole range. The first batch is read, and the export audited,
-    before this returns: a failing store is reported before anything is sent. Events recorded
+    before this returns (about a user filtered on: ``reading_about``): a failing store is reported
+    before anything is sent. Events recorded
     after the export began are not in it, unless stamped earlier than the position reached (a
     replica's clock running behind).
 
@@ -34,10 +34,16 @@ class ExportAuditTrail:
     """
 
     def __init__(
-        self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, batch_size: int = BATCH_SIZE
+        self,
+        *,
+        unit_of_work: UnitOfWorkFactory,
+        clock: Clock,
+        pseudonym_key: bytes,
+        batch_size: int = BATCH_SIZE,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._pseudonym_key = pseudonym_key
         self._batch_size = batch_size
 
     async def __call__(
@@ -49,7 +55,7 @@ class ExportAuditTrail:
             await uow.audit.append(
                 AuditEvent(
                     AuditAction.ADMIN_EXPORTED_AUDIT,
-                    query.user_id or EVERY_USER,
+                    await reading_about(uow, query, self._pseudonym_key),
                     None,
                     self._clock.now(),
                     context,

@@ -16,7 +16,8 @@ from application.ports.audit import (
     RequestContext,
 )
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWorkFactory
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.pseudonym import pseudonym_of
 
 MAX_PAGE_SIZE = 200
 
@@ -39,6 +40,17 @@ def check_query(query: AuditQuery) -> None:
         raise InvalidAdminRequest("since must be earlier than until")
 
 
+async def reading_about(uow: UnitOfWork, query: AuditQuery, pseudonym_key: bytes) -> str:
+    """The user a reading of the trail is audited about: every user, the filtered one, or, when
+    the service holds nothing of that one (erased, or never seen), their pseudonym, so that the
+    reading does not bring an erased id back into the trail."""
+    if query.user_id is None:
+        return EVERY_USER
+    if await uow.users.is_known(query.user_id):
+        return query.user_id
+    return pseudonym_of(pseudonym_key, query.user_id)
+
+
 def position_of(recorded: RecordedAuditEvent) -> AuditPosition:
     return AuditPosition(recorded.event.occurred_at, recorded.id)
 
@@ -46,15 +58,18 @@ def position_of(recorded: RecordedAuditEvent) -> AuditPosition:
 class ReadAuditTrail:
     """Up to ``limit`` events matching the query, newest first, from ``after`` on (keyset
     pagination: events recorded meanwhile never shift a page). The reading is audited, after it
-    is read, with the agent as actor.
+    is read, with the agent as actor (about a user filtered on: ``reading_about``).
 
     Raises:
         InvalidAdminRequest: ``limit`` outside 1 to 200, or ``since`` not before ``until``.
     """
 
-    def __init__(self, *, unit_of_work: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, *, unit_of_work: UnitOfWorkFactory, clock: Clock, pseudonym_key: bytes
+    ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
+        self._pseudonym_key = pseudonym_key
 
     async def __call__(
         self,
@@ -73,7 +88,7 @@ class ReadAuditTrail:
             await uow.audit.append(
                 AuditEvent(
                     AuditAction.ADMIN_READ_AUDIT,
-                    query.user_id or EVERY_USER,
+                    await reading_about(uow, query, self._pseudonym_key),
                     None,
                     now,
                     context,

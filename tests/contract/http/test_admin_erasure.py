@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.contract.http.admin_api import (
+    EXPORT,
     NOTE,
     agent_token,
     audit_of,
@@ -93,6 +94,10 @@ async def test_after_erasure_no_column_of_any_table_holds_the_user_id(
     assert {"enrollments.user_id", "audit_events.user_id", "recovery_codes.user_id"} <= set(found)
 
     erased = await delete_with(client, user_path(subject), token, NOTE)
+    # Looking the erased user up in the trail is audited, and must not bring the id back.
+    assert await audit_of(client, token, userId=subject) == []
+    exported = await client.get(EXPORT, params={"userId": subject}, headers=bearer(token))
 
     assert erased.status_code == 204, erased.text
+    assert (exported.status_code, exported.content) == (200, b"")
     assert await find_in_database(subject) == []

@@ -18,6 +18,7 @@ NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 CONTEXT = RequestContext("request-0001")
 AGENT = Agent("agent-1")
+KEY = b"k" * 32
 
 
 class CountingStore(MemoryUnitOfWorkFactory):
@@ -54,7 +55,9 @@ async def _seed(store: CountingStore, count: int) -> None:
 async def test_the_export_comes_in_batches_each_read_on_its_own_and_newest_first() -> None:
     store = CountingStore()
     await _seed(store, 5)
-    export = ExportAuditTrail(unit_of_work=store, clock=FrozenClock(LATER), batch_size=2)
+    export = ExportAuditTrail(
+        unit_of_work=store, clock=FrozenClock(LATER), pseudonym_key=KEY, batch_size=2
+    )
 
     batches = await export(AGENT, AuditQuery(user_id="alice"), CONTEXT)
     assert store.opened == 1
@@ -77,7 +80,9 @@ async def test_the_export_comes_in_batches_each_read_on_its_own_and_newest_first
 async def test_a_store_failing_mid_export_raises_while_iterating() -> None:
     store = CountingStore()
     await _seed(store, 5)
-    export = ExportAuditTrail(unit_of_work=store, clock=FrozenClock(NOW), batch_size=2)
+    export = ExportAuditTrail(
+        unit_of_work=store, clock=FrozenClock(NOW), pseudonym_key=KEY, batch_size=2
+    )
     batches = await export(AGENT, AuditQuery(), CONTEXT)
     store.fail_from = 2
     with pytest.raises(DependencyUnavailable):
@@ -87,7 +92,7 @@ async def test_a_store_failing_mid_export_raises_while_iterating() -> None:
 
 async def test_a_time_range_the_wrong_way_round_is_refused_before_anything_is_read() -> None:
     store = CountingStore()
-    export = ExportAuditTrail(unit_of_work=store, clock=FrozenClock(NOW))
+    export = ExportAuditTrail(unit_of_work=store, clock=FrozenClock(NOW), pseudonym_key=KEY)
     with pytest.raises(InvalidAdminRequest):
         await export(AGENT, AuditQuery(since=NOW, until=NOW - timedelta(seconds=1)), CONTEXT)
     assert store.opened == 0
