@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -61,10 +61,22 @@ def _query(
     since: datetime | None,
     until: datetime | None,
 ) -> AuditQuery:
-    for moment in (since, until):
-        if moment is not None and moment.tzinfo is None:
-            raise InvalidAdminRequest("since and until need a time zone offset (e.g. Z)")
-    return AuditQuery(user_id=user_id, action=action, actor=actor, since=since, until=until)
+    return AuditQuery(
+        user_id=user_id, action=action, actor=actor, since=_in_utc(since), until=_in_utc(until)
+    )
+
+
+def _in_utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise InvalidAdminRequest("since and until need a time zone offset (e.g. Z)")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise InvalidAdminRequest(
+            "since and until must fall within the years 1 to 9999 in UTC"
+        ) from None
 
 
 class AdminAuditController(Controller):

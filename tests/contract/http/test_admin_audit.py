@@ -133,6 +133,8 @@ async def test_the_export_streams_json_lines_of_the_same_events(
         ),
         pytest.param({"since": "2026-11-29T12:00:00"}, id="time without offset"),
         pytest.param({"since": "yesterday"}, id="not a time"),
+        pytest.param({"since": "0001-01-01T00:00:00+01:00"}, id="before year 1 in UTC"),
+        pytest.param({"until": "9999-12-31T23:59:59-01:00"}, id="after year 9999 in UTC"),
         pytest.param({"limit": "201"}, id="page over the bound"),
         pytest.param({"limit": "0"}, id="empty page"),
         pytest.param({"action": "user.teleported"}, id="unknown action"),
