@@ -53,7 +53,15 @@ async def test_the_document_is_still_served_as_json(client: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/schema/nothing", "/schema/nothing.json", "/schema/viewer/nothing.js", "/schema/a/b"]
+    "path",
+    [
+        "/schema/nothing",
+        "/schema/nothing.json",
+        "/schema/viewer/nothing.js",
+        "/schema/a/b",
+        "/schema/viewer/start.js%00",
+        "/schema/viewer/%00",
+    ],
 )
 async def test_an_unknown_path_under_schema_is_a_problem_json_404(
     client: Client, path: str

@@ -35,6 +35,7 @@ async def test_the_page_and_its_assets_come_from_the_service_under_a_strict_csp(
         sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
         assets = [await client.get(source) for source in sources]
         missing = await client.get("/ui/assets/nothing.js")
+        with_nul = await client.get("/ui/assets/enroll.js%00")
 
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -49,6 +50,8 @@ async def test_the_page_and_its_assets_come_from_the_service_under_a_strict_csp(
     assert missing.headers["content-type"].startswith("application/problem+json")
     assert missing.headers["content-security-policy"] == UI_POLICY
     assert missing.headers["referrer-policy"] == "no-referrer"
+    assert with_nul.status_code == 404
+    assert with_nul.headers["content-type"].startswith("application/problem+json")
 
 
 @pytest.mark.parametrize("name", ["enroll.html"])
