@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from litestar import Litestar, Router
-from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from opentelemetry.trace import TracerProvider
@@ -24,6 +23,7 @@ from entrypoints.http.controllers.health import HealthController
 from entrypoints.http.controllers.mfa_secrets import MfaSecretController
 from entrypoints.http.controllers.recovery_codes import RecoveryCodeController
 from entrypoints.http.controllers.verification import VerificationController
+from entrypoints.http.cors import cors_config, refused_preflight_as_problem
 from entrypoints.http.dependencies import IDEMPOTENCY
 from entrypoints.http.metrics import metrics, record_request
 from entrypoints.http.page_policies import add_page_policies
@@ -81,6 +81,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
             bearer_authentication(),
         ],
         before_send=[
+            refused_preflight_as_problem,
             allow_every_method,
             add_response_headers,
             add_page_policies,
@@ -91,9 +92,7 @@ def build_http_app(options: HttpOptions, lifespan: Lifespan) -> Litestar:
         plugins=[tracing_plugin(options.tracer_provider)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=options.max_body_bytes,
-        cors_config=CORSConfig(allow_origins=list(options.cors_origins))
-        if options.cors_origins
-        else None,
+        cors_config=cors_config(options.cors_origins),
         openapi_config=OpenAPIConfig(
             title="MFA service",
             version=package_version(),
