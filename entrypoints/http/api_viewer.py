@@ -17,6 +17,7 @@ from litestar.openapi.plugins import OpenAPIRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from entrypoints.http.page_policies import not_found_as_problem
+from entrypoints.http.static_files import LocalFiles
 
 ASSETS: Final = Path(__file__).parent / "static" / "api-viewer"
 SCHEMA_PATH: Final = "/schema"
@@ -50,7 +51,11 @@ class SelfHostedSwaggerUi(OpenAPIRenderPlugin):
         return _PAGE
 
     def receive_router(self, router: Router) -> None:
-        router.register(create_static_files_router(path=ASSETS_PATH, directories=[ASSETS]))
+        router.register(
+            create_static_files_router(
+                path=ASSETS_PATH, directories=[ASSETS], file_system=LocalFiles()
+            )
+        )
 
 
 def schema_router() -> Router:

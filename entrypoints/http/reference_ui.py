@@ -15,6 +15,7 @@ from litestar.response import File
 from litestar.static_files import create_static_files_router
 
 from entrypoints.http.page_policies import not_found_as_problem
+from entrypoints.http.static_files import LocalFiles
 
 PAGES: Final = Path(__file__).parent / "static" / "enroll-ui"
 UI_PATH: Final = "/ui"
@@ -31,7 +32,9 @@ def reference_ui_router() -> Router:
         UI_PATH,
         route_handlers=[
             enroll_page,
-            create_static_files_router(path="/assets", directories=[PAGES]),
+            create_static_files_router(
+                path="/assets", directories=[PAGES], file_system=LocalFiles()
+            ),
         ],
         include_in_schema=False,
         after_request=not_found_as_problem,
