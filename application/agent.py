@@ -68,18 +68,20 @@ class AdminNote:
         if not shows_something(self.reason) or not is_storable(self.reason, MAX_REASON_CHARACTERS):
             raise InvalidAdminRequest(
                 f"reason must be 1 to {MAX_REASON_CHARACTERS} characters, some of them visible, "
-                "none a control character"
+                "none a control character",
+                "reason",
             )
         if self.ticket is not None and (
             not shows_something(self.ticket) or not is_storable(self.ticket, MAX_TICKET_CHARACTERS)
         ):
             raise InvalidAdminRequest(
                 f"ticket must be 1 to {MAX_TICKET_CHARACTERS} characters, some of them visible, "
-                "none a control character"
+                "none a control character",
+                "ticket",
             )
 
 
-def check_user_id(user_id: str, name: str = "user id") -> str:
+def check_user_id(user_id: str, name: str = "userId") -> str:
     """``user_id`` if the stores can hold it (see ``storable_text``).
 
     Raises:
@@ -87,6 +89,7 @@ def check_user_id(user_id: str, name: str = "user id") -> str:
     """
     if not is_storable(user_id, MAX_USER_ID_CHARACTERS):
         raise InvalidAdminRequest(
-            f"{name} must be 1 to {MAX_USER_ID_CHARACTERS} characters without control characters"
+            f"{name} must be 1 to {MAX_USER_ID_CHARACTERS} characters without control characters",
+            name,
         )
     return user_id

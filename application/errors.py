@@ -119,4 +119,9 @@ class UserNotFound(ApplicationError):
 
 class InvalidAdminRequest(ApplicationError):
     """An agent's request is malformed: a reason or ticket out of bounds, a cursor that is not one
-    of ours, a time range the wrong way round, a page size over the bound."""
+    of ours, a time range the wrong way round, a page size over the bound. ``field`` names the
+    offending field or parameter."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -9,10 +9,14 @@ from datetime import datetime, timedelta
 from application.errors import SecondFactorSignInRequired, StepUpRequired
 from application.ports.audit import RequestContext
 from application.use_cases.verify_code import VerifyCode, VerifyCommand
+from domain.errors import InvalidCodeFormat
 
 SECOND_FACTOR_AMR = frozenset({"mfa", "otp", "hwk", "swk", "sc", "fido"})
 """RFC 8176 method values that show a second factor was used."""
 
+
+STEP_UP_CODE_FIELD = "X-MFA-Code"
+"""Where a current code sent as a step-up travels (a header: DELETE has no body)."""
 
 CLOCK_SKEW_SECONDS = 60
 """How far in the future an ``auth_time`` may lie: the identity provider's clock may run ahead."""
@@ -67,9 +71,12 @@ class StepUp:
         if self._recent_enough(authentication, has_active_authenticator, now):
             return
         if authentication.current_code is not None and has_active_authenticator:
-            await self._verify_code(
-                VerifyCommand(user_id, authentication.current_code, None, context)
-            )
+            try:
+                await self._verify_code(
+                    VerifyCommand(user_id, authentication.current_code, None, context)
+                )
+            except InvalidCodeFormat as malformed:
+                raise InvalidCodeFormat(str(malformed), STEP_UP_CODE_FIELD) from None
             return
         raise StepUpRequired(int(self._policy.max_age.total_seconds()))
 

@@ -20,13 +20,20 @@ class InvalidOtpauthLabel(DomainError):
 class InvalidDeviceName(DomainError):
     """A device name must be 1 to 64 printable characters."""
 
+    field = "deviceName"
+
 
 class UnsupportedMfaMethod(DomainError):
     """Only the methods on the allow-list can be enrolled."""
 
 
 class InvalidCodeFormat(DomainError):
-    """A one-time or recovery code that is not in the form the user is shown."""
+    """A one-time or recovery code that is not in the form the user is shown; ``field`` names
+    where it was sent."""
+
+    def __init__(self, message: str, field: str = "code") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class EnrollmentNotPending(DomainError):

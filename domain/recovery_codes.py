@@ -39,7 +39,7 @@ def normalise_recovery_code(typed: str) -> str:
     text = typed.upper().translate(_LOOKALIKES)
     if len(text) != CODE_LENGTH or not all(character in ALPHABET for character in text):
         raise InvalidCodeFormat(
-            "a recovery code is 16 letters and digits, e.g. K7QM-2D9V-XR4T-8BNA"
+            "a recovery code is 16 letters and digits, e.g. K7QM-2D9V-XR4T-8BNA", "recoveryCode"
         )
     return text
 

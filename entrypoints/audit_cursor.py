@@ -41,7 +41,7 @@ def decode_cursor(cursor: str) -> AuditPosition:
             raise ValueError
         return position
     except (ValueError, UnicodeError, binascii.Error, OverflowError):
-        raise InvalidAdminRequest("cursor is not one this service gave") from None
+        raise InvalidAdminRequest("cursor is not one this service gave", "cursor") from None
 
 
 def _micros(moment: datetime) -> int:

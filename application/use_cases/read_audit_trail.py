@@ -37,7 +37,7 @@ def check_query(query: AuditQuery) -> None:
     if query.actor is not None:
         check_user_id(query.actor, "actor")
     if query.since is not None and query.until is not None and query.since >= query.until:
-        raise InvalidAdminRequest("since must be earlier than until")
+        raise InvalidAdminRequest("since must be earlier than until", "since")
 
 
 async def reading_about(uow: UnitOfWork, query: AuditQuery, pseudonym_key: bytes) -> str:
@@ -80,7 +80,7 @@ class ReadAuditTrail:
         context: RequestContext,
     ) -> AuditPage:
         if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise InvalidAdminRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+            raise InvalidAdminRequest(f"limit must be between 1 and {MAX_PAGE_SIZE}", "limit")
         check_query(query)
         now = self._clock.now()
         async with self._unit_of_work() as uow:

@@ -108,7 +108,9 @@ class Idempotency:
         if key is None:
             return await work()
         if not _ACCEPTABLE_KEY.fullmatch(key):
-            raise MalformedBody("Idempotency-Key must be 1 to 255 visible ASCII characters")
+            raise MalformedBody(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters", "Idempotency-Key"
+            )
         request = self._request
         user_id = request.user.subject
         request_fingerprint = fingerprint(request.method, request.url.path, await request.body())

@@ -61,7 +61,12 @@ logger = logging.getLogger("mfa.http")
 
 
 class MalformedBody(Exception):
-    """The body is not well-formed UTF-8 JSON of a sane depth, or is missing."""
+    """The body is not well-formed UTF-8 JSON of a sane depth, or is missing; or the header named
+    by ``field`` is malformed."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnsupportedMediaType(Exception):
@@ -298,8 +303,9 @@ def _field_name(item: dict[str, Any]) -> str:
 
 
 def _field_errors(error: Exception) -> list[FieldError] | None:
-    if isinstance(error, InvalidDeviceName):
-        return [FieldError(field="deviceName", message=str(error))]
+    named = getattr(error, "field", None)
+    if isinstance(named, str):
+        return [FieldError(field=named, message=str(error))]
     if not isinstance(error, ValidationException) or not isinstance(error.extra, list):
         return None
     return [

@@ -62,20 +62,24 @@ def _query(
     until: datetime | None,
 ) -> AuditQuery:
     return AuditQuery(
-        user_id=user_id, action=action, actor=actor, since=_in_utc(since), until=_in_utc(until)
+        user_id=user_id,
+        action=action,
+        actor=actor,
+        since=_in_utc(since, "since"),
+        until=_in_utc(until, "until"),
     )
 
 
-def _in_utc(moment: datetime | None) -> datetime | None:
+def _in_utc(moment: datetime | None, name: str) -> datetime | None:
     if moment is None:
         return None
     if moment.tzinfo is None:
-        raise InvalidAdminRequest("since and until need a time zone offset (e.g. Z)")
+        raise InvalidAdminRequest(f"{name} needs a time zone offset (e.g. Z)", name)
     try:
         return moment.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise InvalidAdminRequest(
-            "since and until must fall within the years 1 to 9999 in UTC"
+            f"{name} must fall within the years 1 to 9999 in UTC", name
         ) from None
 
 

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.contract.http.admin_api import agent_token, new_agent
+from tests.contract.http.admin_api import AUDIT, agent_token, new_agent, user_path
 from tests.contract.http.api import (
     ENROLLMENTS,
     RECOVERY_CODES,
@@ -462,5 +462,39 @@ async def test_a_query_parameter_the_operation_does_not_document_is_400_and_chan
             sent += 1
 
     assert sent > 15
+    listed = (await client.get(ENROLLMENTS, headers=bearer(customer))).json()
+    assert [(a["id"], a["status"]) for a in listed] == [(active.id, "active")]
+
+
+async def test_every_invalid_request_names_the_offending_field(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    customer = mint_token(subject)
+    active = await activate(client, customer, await settled_now())
+    agent = agent_token(mint_token, new_agent())
+    unlock = f"{user_path(subject)}/unlock"
+    cases: list[tuple[str, str, str, dict[str, object]]] = [
+        ("code", "POST", VERIFY, {"json": {"code": "1234567"}, "headers": bearer(customer)}),
+        ("recoveryCode", "POST", VERIFY, {"json": {"recoveryCode": "AB"}, "headers": bearer(customer)}),
+        ("X-MFA-Code", "DELETE", item(active.id), {"headers": with_code(customer, "12")}),
+        ("Idempotency-Key", "POST", ENROLLMENTS, {
+            "json": {"mfaMethod": "totp"},
+            "headers": bearer(customer, **{"Idempotency-Key": "has space"}),
+        }),
+        ("reason", "POST", unlock, {"json": {"reason": "line\nbreak"}, "headers": bearer(agent)}),
+        ("ticket", "POST", unlock, {"json": {"reason": "ok", "ticket": ""}, "headers": bearer(agent)}),
+        ("since", "GET", AUDIT, {
+            "params": {"since": "2026-11-30T12:00:00Z", "until": "2026-11-30T11:00:00Z"},
+            "headers": bearer(agent),
+        }),
+        ("until", "GET", AUDIT, {"params": {"until": "2026-11-30T11:00:00"}, "headers": bearer(agent)}),
+        ("cursor", "GET", AUDIT, {"params": {"cursor": "not-a-cursor"}, "headers": bearer(agent)}),
+    ]  # fmt: skip
+
+    for field, method, path, sent in cases:
+        response = await client.request(method, path, **sent)  # type: ignore[arg-type]
+
+        problem = assert_problem(response, 400)
+        assert [error["field"] for error in problem.get("errors", [])] == [field], problem
     listed = (await client.get(ENROLLMENTS, headers=bearer(customer))).json()
     assert [(a["id"], a["status"]) for a in listed] == [(active.id, "active")]
