@@ -9,6 +9,7 @@ from typing import Protocol
 from application.errors import InvalidAdminRequest
 from application.step_up import Authentication, StepUp
 from application.storable_text import is_storable
+from domain.otpauth import is_label_character
 from domain.visible_text import shows_something
 
 MAX_REASON_CHARACTERS = 500
@@ -65,20 +66,28 @@ class AdminNote:
     ticket: str | None = None
 
     def __post_init__(self) -> None:
-        if not shows_something(self.reason) or not is_storable(self.reason, MAX_REASON_CHARACTERS):
+        if not _is_note(self.reason, MAX_REASON_CHARACTERS):
             raise InvalidAdminRequest(
-                f"reason must be 1 to {MAX_REASON_CHARACTERS} characters, some of them visible, "
-                "none a control character",
+                f"reason must be 1 to {MAX_REASON_CHARACTERS} printable characters (no control, "
+                "bidi or other format character), some of them visible",
                 "reason",
             )
-        if self.ticket is not None and (
-            not shows_something(self.ticket) or not is_storable(self.ticket, MAX_TICKET_CHARACTERS)
-        ):
+        if self.ticket is not None and not _is_note(self.ticket, MAX_TICKET_CHARACTERS):
             raise InvalidAdminRequest(
-                f"ticket must be 1 to {MAX_TICKET_CHARACTERS} characters, some of them visible, "
-                "none a control character",
+                f"ticket must be 1 to {MAX_TICKET_CHARACTERS} printable characters (no control, "
+                "bidi or other format character), some of them visible",
                 "ticket",
             )
+
+
+def _is_note(text: str, max_length: int) -> bool:
+    """What the audit trail shows as written: no character that hides, reorders or breaks the
+    line (a bidi override could make a reason read otherwise than it was typed)."""
+    return (
+        is_storable(text, max_length)
+        and all(map(is_label_character, text))
+        and shows_something(text)
+    )
 
 
 def check_user_id(user_id: str, name: str = "userId") -> str:

@@ -233,6 +233,8 @@ async def test_an_agent_lifts_a_lockout_and_the_customer_signs_in_again(
         pytest.param({"reason": "line\u0000break"}, id="control character"),
         pytest.param({"reason": " \u3164\u2800 "}, id="reason shows nothing"),
         pytest.param({"reason": "ok", "ticket": "\u200b"}, id="ticket shows nothing"),
+        pytest.param({"reason": "ok", "ticket": "INC-1\u202e"}, id="ticket with a bidi override"),
+        pytest.param({"reason": "refund \u2066approved\u2069"}, id="reason with a bidi isolate"),
     ],
 )
 async def test_a_bad_reason_is_400_and_changes_nothing(
