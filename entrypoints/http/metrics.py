@@ -48,6 +48,14 @@ DURATION = Histogram(
 )
 
 
+_EXPOSITION_MEDIA_TYPE: Final = "; ".join(
+    parameter
+    for parameter in CONTENT_TYPE_LATEST.split("; ")
+    if not parameter.startswith("charset=")
+)
+"""prometheus_client's content type without its charset, which Litestar adds to every text type."""
+
+
 def known_method(method: object) -> bool:
     return method in KNOWN_METHODS
 
@@ -80,4 +88,4 @@ def metrics() -> Response[bytes]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), media_type=_EXPOSITION_MEDIA_TYPE)

@@ -234,7 +234,7 @@ class MfaSecretController(Controller):
             "needs a recent sign-in with a second factor, or a current code in the X-MFA-Code "
             'header; otherwise 401 with error="insufficient_user_authentication" (RFC 9470).'
         ),
-        responses=problem_responses(400, 404, 409, 429),
+        responses=problem_responses(400, 404, 409, 413, 415, 429),
     )
     async def remove_authenticator(
         self,

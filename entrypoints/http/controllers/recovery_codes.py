@@ -44,7 +44,7 @@ class RecoveryCodeController(Controller):
             "Ten new single-use codes, shown once; the earlier set stops working. Needs a recent "
             "sign-in with a second factor, or a current code in the X-MFA-Code header (RFC 9470)."
         ),
-        responses=problem_responses(400, 404, 409, 422, 429),
+        responses=problem_responses(400, 404, 409, 413, 415, 422, 429),
     )
     async def regenerate_recovery_codes(
         self,

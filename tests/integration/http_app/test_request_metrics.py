@@ -36,7 +36,8 @@ async def test_metrics_need_no_token_and_are_prometheus_text(client: Client) -> 
     response = await client.get("/metrics")
 
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["content-type"].startswith("text/plain; version=")
+    assert response.headers["content-type"].count("charset=") == 1
     assert "# TYPE mfa_requests_total counter" in response.text
     assert "# TYPE mfa_request_duration_seconds histogram" in response.text
 
