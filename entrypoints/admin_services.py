@@ -8,6 +8,7 @@ from application.agent import AgentCheck
 from application.ports.clock import Clock
 from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.admin_revoke_authenticator import AdminRevokeAuthenticator
+from application.use_cases.audit_admin_replay import AuditAdminReplay
 from application.use_cases.erase_user import EraseUser
 from application.use_cases.export_audit_trail import ExportAuditTrail
 from application.use_cases.read_audit_trail import ReadAuditTrail
@@ -25,6 +26,7 @@ class AdminServices:
     erase_user: EraseUser
     read_audit_trail: ReadAuditTrail
     export_audit_trail: ExportAuditTrail
+    audit_replay: AuditAdminReplay
 
     @classmethod
     def build(
@@ -51,5 +53,8 @@ class AdminServices:
             ),
             export_audit_trail=ExportAuditTrail(
                 unit_of_work=unit_of_work, clock=clock, pseudonym_key=pseudonym_key
+            ),
+            audit_replay=AuditAdminReplay(
+                unit_of_work=unit_of_work, clock=clock, check=check, pseudonym_key=pseudonym_key
             ),
         )

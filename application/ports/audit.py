@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     ADMIN_ERASED = "admin.user_erased"
     ADMIN_READ_AUDIT = "admin.audit_read"
     ADMIN_EXPORTED_AUDIT = "admin.audit_exported"
+    ADMIN_REPLAYED = "admin.request_replayed"
 
 
 @dataclass(frozen=True, slots=True)

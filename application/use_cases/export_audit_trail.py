@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from application.agent import Agent
+from application.audited_user import audited_user
 from application.ports.audit import (
     AuditAction,
     AuditEvent,
@@ -14,7 +15,7 @@ from application.ports.audit import (
 )
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
-from application.use_cases.read_audit_trail import check_query, position_of, reading_about
+from application.use_cases.read_audit_trail import check_query, position_of
 
 BATCH_SIZE = 500
 
@@ -23,7 +24,7 @@ class ExportAuditTrail:
     """Every event matching the query, newest first, as batches of ``batch_size``: each batch is
     one short read (a keyset from where the previous one ended), so neither memory nor a database
     connection is held for the whole range. The first batch is read, and the export audited,
-    before this returns (about a user filtered on: ``reading_about``): a failing store is reported
+    before this returns (about a user filtered on: ``audited_user``): a failing store is reported
     before anything is sent. Events recorded
     after the export began are not in it, unless stamped earlier than the position reached (a
     replica's clock running behind).
@@ -55,7 +56,7 @@ class ExportAuditTrail:
             await uow.audit.append(
                 AuditEvent(
                     AuditAction.ADMIN_EXPORTED_AUDIT,
-                    await reading_about(uow, query, self._pseudonym_key),
+                    await audited_user(uow, query.user_id, self._pseudonym_key),
                     None,
                     self._clock.now(),
                     context,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.agent import Agent, check_user_id
+from application.audited_user import audited_user
 from application.errors import InvalidAdminRequest
 from application.ports.audit import (
-    EVERY_USER,
     AuditAction,
     AuditEvent,
     AuditPosition,
@@ -16,8 +16,7 @@ from application.ports.audit import (
     RequestContext,
 )
 from application.ports.clock import Clock
-from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.pseudonym import pseudonym_of
+from application.ports.unit_of_work import UnitOfWorkFactory
 
 MAX_PAGE_SIZE = 200
 
@@ -40,17 +39,6 @@ def check_query(query: AuditQuery) -> None:
         raise InvalidAdminRequest("since must be earlier than until", "since")
 
 
-async def reading_about(uow: UnitOfWork, query: AuditQuery, pseudonym_key: bytes) -> str:
-    """The user a reading of the trail is audited about: every user, the filtered one, or, when
-    the service holds nothing of that one (erased, or never seen), their pseudonym, so that the
-    reading does not bring an erased id back into the trail."""
-    if query.user_id is None:
-        return EVERY_USER
-    if await uow.users.is_known(query.user_id):
-        return query.user_id
-    return pseudonym_of(pseudonym_key, query.user_id)
-
-
 def position_of(recorded: RecordedAuditEvent) -> AuditPosition:
     return AuditPosition(recorded.event.occurred_at, recorded.id)
 
@@ -58,7 +46,7 @@ def position_of(recorded: RecordedAuditEvent) -> AuditPosition:
 class ReadAuditTrail:
     """Up to ``limit`` events matching the query, newest first, from ``after`` on (keyset
     pagination: events recorded meanwhile never shift a page). The reading is audited, after it
-    is read, with the agent as actor (about a user filtered on: ``reading_about``).
+    is read, with the agent as actor (about a user filtered on: ``audited_user``).
 
     Raises:
         InvalidAdminRequest: ``limit`` outside 1 to 200, or ``since`` not before ``until``.
@@ -88,7 +76,7 @@ class ReadAuditTrail:
             await uow.audit.append(
                 AuditEvent(
                     AuditAction.ADMIN_READ_AUDIT,
-                    await reading_about(uow, query, self._pseudonym_key),
+                    await audited_user(uow, query.user_id, self._pseudonym_key),
                     None,
                     now,
                     context,

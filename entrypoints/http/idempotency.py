@@ -84,6 +84,22 @@ class StoredBody(Generic[S]):
         return msgspec.json.decode(earlier.body, type=self.kind)
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedReplay(Generic[T]):
+    """``policy``, whose replay first awaits ``check``: what must still hold, or be done, before a
+    retry is answered from the first answer (the check raises the retry's error otherwise)."""
+
+    policy: ReplayPolicy[T]
+    check: Callable[[], Awaitable[None]]
+
+    def keep(self, answer: T) -> StoredOutcome:
+        return self.policy.keep(answer)
+
+    async def replay(self, earlier: StoredOutcome) -> T:
+        await self.check()
+        return await self.policy.replay(earlier)
+
+
 class Idempotency:
     """The request's ``Idempotency-Key`` (if any) and the guard that remembers answers per user and
     key. Injected as the ``idempotency`` dependency."""

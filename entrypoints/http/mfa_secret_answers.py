@@ -13,7 +13,6 @@ from application.ports.audit import RequestContext
 from application.ports.idempotency import StoredOutcome
 from application.ports.qr_renderer import QrFormat
 from application.step_up import Authentication
-from application.use_cases.confirmation_standing import ConfirmationStanding
 from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.started_enrollment import StartedEnrollment
 from domain.enrollment import Enrollment, EnrollmentStatus
@@ -111,25 +110,9 @@ class ShownAgain:
         return started_response(shown)
 
 
-_CONFIRMED = StoredBody(
+CONFIRMED = StoredBody(
     ConfirmEnrollmentResponse,
     hide=lambda answer: msgspec.structs.replace(answer, recovery_codes=None),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StillConfirmed:
-    """A retry of a confirmation gets the first answer without its recovery codes (shown once), and
-    only while it is still true: not once the authenticator was revoked (404), nor while the user
-    is locked out (429)."""
-
-    standing: ConfirmationStanding
-    user_id: str
-    enrollment_id: uuid.UUID
-
-    def keep(self, answer: ConfirmEnrollmentResponse) -> StoredOutcome:
-        return _CONFIRMED.keep(answer)
-
-    async def replay(self, earlier: StoredOutcome) -> ConfirmEnrollmentResponse:
-        await self.standing(self.user_id, self.enrollment_id)
-        return await _CONFIRMED.replay(earlier)
+"""A retry of a confirmation gets the first answer without its recovery codes (shown once); the
+route checks first that it is still true (``ConfirmationStanding``)."""

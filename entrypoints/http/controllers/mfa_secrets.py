@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -19,11 +20,11 @@ from application.use_cases.revoke_authenticator import RevokeAuthenticator
 from application.use_cases.show_pending_enrollment import ShowPendingEnrollment
 from application.use_cases.start_enrollment import StartEnrollment, StartEnrollmentCommand
 from entrypoints.http.dependencies import use_case
-from entrypoints.http.idempotency import Idempotency
+from entrypoints.http.idempotency import CheckedReplay, Idempotency
 from entrypoints.http.json_body import StrictJsonBody
 from entrypoints.http.mfa_secret_answers import (
+    CONFIRMED,
     ShownAgain,
-    StillConfirmed,
     enrollment_id_from,
     metadata,
     started_response,
@@ -171,8 +172,8 @@ class MfaSecretController(Controller):
                 recovery_codes=confirmed.recovery_codes,
             )
 
-        still_confirmed = StillConfirmed(confirmation_standing, request.user.subject, parsed_id)
-        return await idempotency.run(confirm, still_confirmed)
+        still_true = partial(confirmation_standing, request.user.subject, parsed_id)
+        return await idempotency.run(confirm, CheckedReplay(CONFIRMED, still_true))
 
     @get(
         tags=AUTHENTICATORS,

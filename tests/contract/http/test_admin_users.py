@@ -310,7 +310,8 @@ async def test_a_retried_reset_with_its_idempotency_key_answers_the_same_and_act
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:
     await activate(client, mint_token(subject), await settled_now())
-    token = agent_token(mint_token, new_agent())
+    agent = new_agent()
+    token = agent_token(mint_token, agent)
     headers = bearer(token, **{"Idempotency-Key": f"reset-{subject}"})
     path = f"{user_path(subject)}/reset"
 
@@ -328,5 +329,28 @@ async def test_a_retried_reset_with_its_idempotency_key_answers_the_same_and_act
         }
     )
     assert len(await audit_of(client, token, userId=subject, action="admin.factors_reset")) == 1
+    [replayed] = await audit_of(client, token, userId=subject, action="admin.request_replayed")
+    assert (replayed["actor"], replayed["reason"]) == (agent, NOTE["reason"])
     other = await client.post(path, json={"reason": "another"}, headers=headers)
     assert_problem(other, 422)
+
+
+@pytest.mark.needs_control
+@pytest.mark.parametrize("change", ["reset", "unlock"])
+async def test_a_retried_change_still_needs_the_agents_recent_second_factor(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str, change: str
+) -> None:
+    await activate(client, mint_token(subject), await settled_now())
+    agent = new_agent()
+    key = {"Idempotency-Key": f"{change}-{subject}"}
+    path = f"{user_path(subject)}/{change}"
+    first = await client.post(
+        path, json=NOTE, headers=bearer(agent_token(mint_token, agent), **key)
+    )
+
+    stale = agent_token(mint_token, agent, stepped_up=False)
+    again = await client.post(path, json=NOTE, headers=bearer(stale, **key))
+
+    assert first.status_code == 200, first.text
+    assert again.status_code == 401, again.text
+    assert "insufficient_user_authentication" in again.headers["www-authenticate"]
