@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from application.errors import EnrollmentNotFound
@@ -20,16 +21,17 @@ from domain.errors import EnrollmentExpired, EnrollmentNotPending
 class ShowPendingEnrollment:
     """Rebuilds the answer of an earlier StartEnrollment from the stored, encrypted row: the secret
     is decrypted again, never kept anywhere else. The retry is held to the start's rule on its own
-    credentials: while the user has an active authenticator, showing the secret of another one
-    needs a step-up (a retry with an old token and the first request's key gets no further than a
-    start would).
+    token: while the user has an active authenticator, showing the secret of another one needs a
+    recent second factor (a retry with an old token and the first request's key gets no further
+    than a start would). A code (``X-MFA-Code``) does not count for a retry: it is not checked, so
+    it is neither used up twice nor counted as a failure; the client steps up or starts anew.
 
     Raises:
         EnrollmentNotFound: replaced, cancelled or another user's.
         EnrollmentNotPending: confirmed since (the secret is not shown any more).
         EnrollmentExpired: expired since.
-        StepUpRequired: the user has an active authenticator and the retry shows no step-up.
-        CodeRejected, LockedOut: the code sent for the step-up failed.
+        StepUpRequired: the user has an active authenticator and the retry's token shows no
+            recent second factor.
         DependencyUnavailable: the cipher or the store is down.
     """
 
@@ -74,8 +76,11 @@ class ShowPendingEnrollment:
         if enrollment.is_expired(now) or enrollment.expires_at is None:
             raise EnrollmentExpired("the enrollment expired")
         if any(other.status is EnrollmentStatus.ACTIVE for other in current):
+            # Only the token can show it: a code sent again with the retry is the first request's,
+            # whose time step that request used up, and checking it again would count a failure.
+            without_code = replace(authentication, current_code=None)
             await self._step_up.require(
-                user_id, authentication, has_active_authenticator=True, now=now, context=context
+                user_id, without_code, has_active_authenticator=True, now=now, context=context
             )
         secret = await self._cipher.decrypt(
             enrollment.sealed_secret, SecretOwner(user_id, enrollment.id)

@@ -28,6 +28,7 @@ from tests.contract.http.api import (
     bearer,
     confirm,
     enroll,
+    verify,
     with_code,
 )
 from tests.contract.http.harness import MintToken
@@ -415,6 +416,29 @@ async def test_a_retried_start_shows_a_second_authenticators_secret_only_with_a_
         ENROLLMENTS, json={"mfaMethod": "totp"}, headers=bearer(strong, **key)
     )
     assert again.json()["secret"] == first.json()["secret"]
+
+
+@pytest.mark.needs_control
+async def test_a_retried_start_stepped_up_by_a_code_asks_for_a_step_up_and_counts_nothing(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    weak = mint_token(subject, amr=["pwd"])
+    now = await settled_now()
+    active = await activate(client, weak, now)
+    headers = {**with_code(weak, active.app.code(now, 1)), "Idempotency-Key": str(uuid.uuid4())}
+    first = await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)
+
+    retries = [
+        await client.post(ENROLLMENTS, json={"mfaMethod": "totp"}, headers=headers)
+        for _ in range(6)
+    ]
+
+    assert first.status_code == 200, first.text
+    for retried in retries:
+        assert_step_up_required(retried)
+        assert first.json()["secret"] not in retried.text
+    not_locked = await verify(client, weak, recoveryCode=active.recovery_codes[0])
+    assert not_locked.status_code == 200, not_locked.text
 
 
 async def test_concurrent_enrollments_leave_one_pending_and_never_fail_otherwise(
