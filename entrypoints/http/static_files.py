@@ -10,11 +10,15 @@ from litestar.types.file_types import FileInfo
 
 
 class LocalFiles(BaseLocalFileSystem):
-    """Litestar's local file system, except that a path holding a NUL byte is a missing file (404):
-    the OS refuses such a path with ``ValueError``, which Litestar's static files let through as a
-    500 that anyone could trigger without a token."""
+    """Litestar's local file system, except that a path the OS cannot look up is a missing file
+    (404): a NUL byte (``ValueError``), a file taken for a directory (``NotADirectoryError``), a
+    name too long (``ENAMETOOLONG``). Litestar's static files let those through as 500s that anyone
+    could trigger without a token. A file that exists but cannot be read stays an error."""
 
     async def info(self, path: PathType, **kwargs: Any) -> FileInfo:
-        if "\x00" in str(path):
-            raise FileNotFoundError(path)
-        return await super().info(path, **kwargs)
+        try:
+            return await super().info(path, **kwargs)
+        except PermissionError:
+            raise
+        except (OSError, ValueError) as unreadable:
+            raise FileNotFoundError(path) from unreadable

@@ -67,6 +67,8 @@ async def test_erasure_removes_the_customer_and_pseudonymises_their_audit_events
     assert (event["reason"], event["ticket"]) == (NOTE["reason"], NOTE["ticket"])
     kept = await audit_of(client, token, userId=pseudonym)
     assert {e["id"] for e in before} <= {e["id"] for e in kept}
+    [read, *_] = await audit_of(client, token, actor=agent, action="admin.audit_read")
+    assert read["userId"] == pseudonym  # the reading of the erased customer's events, by pseudonym
     assert {e["action"] for e in kept} >= {"enrollment.started", "code.rejected"}
     customer = mint_token(subject)
     assert (await client.get(ENROLLMENTS, headers=bearer(customer))).json() == []

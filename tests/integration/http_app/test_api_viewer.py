@@ -61,6 +61,8 @@ async def test_the_document_is_still_served_as_json(client: Client) -> None:
         "/schema/a/b",
         "/schema/viewer/start.js%00",
         "/schema/viewer/%00",
+        "/schema/viewer/swagger-ui.css/x",
+        "/schema/viewer/" + "a" * 300,
     ],
 )
 async def test_an_unknown_path_under_schema_is_a_problem_json_404(
