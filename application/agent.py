@@ -9,8 +9,7 @@ from typing import Protocol
 from application.errors import InvalidAdminRequest
 from application.step_up import Authentication, StepUp
 from application.storable_text import is_storable
-from domain.otpauth import is_label_character
-from domain.visible_text import shows_something
+from domain.visible_text import prints, shows_something
 
 MAX_REASON_CHARACTERS = 500
 MAX_TICKET_CHARACTERS = 64
@@ -83,11 +82,7 @@ class AdminNote:
 def _is_note(text: str, max_length: int) -> bool:
     """What the audit trail shows as written: no character that hides, reorders or breaks the
     line (a bidi override could make a reason read otherwise than it was typed)."""
-    return (
-        is_storable(text, max_length)
-        and all(map(is_label_character, text))
-        and shows_something(text)
-    )
+    return is_storable(text, max_length) and all(map(prints, text)) and shows_something(text)
 
 
 def check_user_id(user_id: str, name: str = "userId") -> str:

@@ -27,10 +27,9 @@ from domain.otpauth import (
     OtpauthLabel,
     account_room,
     encoded_length,
-    is_label_character,
 )
 from domain.policy import TotpPolicy
-from domain.visible_text import shows_something
+from domain.visible_text import prints, shows_something
 
 MIN_ACCOUNT_ROOM: Final = 32
 """URI characters an issuer must leave for the account name: a 30-character e-mail address."""
@@ -50,7 +49,7 @@ def clean_name(text: str) -> str:
             kept.append("_")
         elif character.isspace() or unicodedata.category(character).startswith("Z"):
             kept.append(" ")
-        elif is_label_character(character):
+        elif prints(character):
             kept.append(character)
     return unicodedata.normalize("NFC", " ".join("".join(kept).split()))
 

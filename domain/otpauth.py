@@ -20,7 +20,7 @@ from urllib.parse import quote
 from domain.errors import InvalidOtpauthLabel
 from domain.policy import TotpPolicy
 from domain.secret import SECRET_BYTES, TotpSecret
-from domain.visible_text import shows_something
+from domain.visible_text import prints, shows_something
 
 MAX_LABEL_PART: Final = 64
 """Code points in the issuer or the account name: what an app's list shows in one or two lines."""
@@ -32,15 +32,6 @@ cameras read from a screen at arm's length; denser symbols (versions 30+, which 
 gave) need the phone held still and close. A URI of default parameters with an issuer and account of
 a dozen ASCII characters each is about 140 bytes (version 7 or 8)."""
 
-JOINERS: Final = frozenset("\u200c\u200d")
-"""Zero-width non-joiner and joiner: format characters that emoji sequences and several scripts need."""
-
-
-def is_label_character(character: str) -> bool:
-    """Printable (no control, format, separator other than space, surrogate, private or unassigned
-    character) or a joiner."""
-    return character.isprintable() or character in JOINERS
-
 
 def _check_part(kind: str, text: str) -> None:
     if not shows_something(text):
@@ -49,7 +40,7 @@ def _check_part(kind: str, text: str) -> None:
         raise InvalidOtpauthLabel(f"the {kind} must be at most {MAX_LABEL_PART} characters")
     if ":" in text:
         raise InvalidOtpauthLabel(f"the {kind} must not contain ':'")
-    if not all(map(is_label_character, text)):
+    if not all(map(prints, text)):
         raise InvalidOtpauthLabel(f"the {kind} must be printable (no control or bidi characters)")
     if text != text.strip():
         raise InvalidOtpauthLabel(f"the {kind} must not start or end with a space")

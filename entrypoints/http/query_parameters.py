@@ -33,7 +33,7 @@ _OPERATIONS: Final = "mfa_documented_query_parameters"
 """Where the app's state keeps them, found once."""
 
 
-def check_query(request: Request[Any, Any, Any]) -> None:
+def check_query_string(request: Request[Any, Any, Any]) -> None:
     """Returns when the query string may go on to the handler.
 
     Raises:

@@ -8,11 +8,11 @@ from typing import Any
 from litestar import Request
 
 from entrypoints.http.json_body import check_request_body
-from entrypoints.http.query_parameters import check_query
+from entrypoints.http.query_parameters import check_query_string
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """Returns when the request may go on to its handler; raises what the checks raise (400, 413,
     415)."""
-    check_query(request)
+    check_query_string(request)
     await check_request_body(request)
