@@ -332,7 +332,10 @@ def problem_response(request: Request[Any, Any, Any], error: Exception) -> Respo
     if isinstance(error, HTTPException) and not isinstance(error, ValidationException):
         status = HTTPStatus(error.status_code)
         problem_type = ProblemType(status, status.phrase.lower().replace(" ", "-"), status.phrase)
-        detail = error.detail if error.status_code < 500 else status.description
+        # A 404's detail from Litestar's static files names the directory on disk and echoes the
+        # path; the status says all a client needs.
+        shows_detail = error.status_code < 500 and status != HTTPStatus.NOT_FOUND
+        detail = error.detail if shows_detail else status.description
     else:
         problem_type = problem_type_for(error)
         status = problem_type.status

@@ -74,6 +74,7 @@ async def test_an_unknown_path_under_schema_is_a_problem_json_404(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
     assert response.headers["content-security-policy"] == SCHEMA_POLICY
+    assert response.json()["detail"] == "Nothing matches the given URI"  # no disk path, no echo
 
 
 async def test_a_wrong_method_under_schema_is_a_problem_json_405(client: Client) -> None:
