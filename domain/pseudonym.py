@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 PSEUDONYM_PREFIX = "pseudonym:"
 MIN_KEY_BYTES = 32
@@ -28,6 +29,9 @@ def pseudonym_of(key: bytes, user_id: str) -> str:
     return PSEUDONYM_PREFIX + digest.hexdigest()
 
 
-def is_pseudonym(user_id: str) -> bool:
-    """Whether ``user_id`` is a pseudonym this module made."""
-    return user_id.startswith(PSEUDONYM_PREFIX)
+_PSEUDONYM = re.compile(re.escape(PSEUDONYM_PREFIX) + "[0-9a-f]{64}")
+
+
+def is_pseudonym(text: str) -> bool:
+    """Whether ``text`` is a pseudonym as ``pseudonym_of`` makes them (not just its prefix)."""
+    return _PSEUDONYM.fullmatch(text) is not None

@@ -7,7 +7,7 @@ from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.ports.user_data import ErasureReport
-from domain.pseudonym import pseudonym_of
+from domain.pseudonym import is_pseudonym, pseudonym_of
 
 
 class EraseUser:
@@ -42,10 +42,15 @@ class EraseUser:
         check_user_id(user_id)
         now = self._clock.now()
         self._check.require(agent, now)
-        pseudonym = pseudonym_of(self._pseudonym_key, user_id)
+        # A pseudonym copied from the trail names a user erased already: nothing is held under it,
+        # and its events may not be rewritten twice.
+        already_erased = is_pseudonym(user_id)
+        pseudonym = user_id if already_erased else pseudonym_of(self._pseudonym_key, user_id)
         actor = pseudonym if agent.subject == user_id else agent.subject
         async with self._unit_of_work() as uow:
-            report = await uow.users.erase(user_id, pseudonym)
+            report = (
+                ErasureReport() if already_erased else await uow.users.erase(user_id, pseudonym)
+            )
             await uow.audit.append(
                 AuditEvent(
                     AuditAction.ADMIN_ERASED,

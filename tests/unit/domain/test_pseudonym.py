@@ -17,6 +17,7 @@ def test_the_pseudonym_is_the_hmac_sha256_of_the_user_id_under_the_key() -> None
     assert pseudonym_of(KEY, "alice") == f"pseudonym:{expected}"
     assert pseudonym_of(KEY, "alice") == pseudonym_of(KEY, "alice")
     assert is_pseudonym(pseudonym_of(KEY, "alice")) and not is_pseudonym("alice")
+    assert not is_pseudonym("pseudonym:alice")  # the prefix alone makes no pseudonym
 
 
 def test_another_key_or_user_gives_another_pseudonym() -> None:
