@@ -16,13 +16,13 @@ from typing import Annotated, Any, Generic, Protocol, TypeVar
 import msgspec
 from litestar import Request
 from litestar.datastructures import State
+from litestar.exceptions import ValidationException
 from litestar.params import HeaderParameter
 
 from application.errors import AnswerNotRepeatable, DependencyUnavailable
 from application.idempotency import IdempotencyGuard
 from application.ports.idempotency import StoredOutcome
 from application.ports.token_verifier import Principal
-from entrypoints.http.problems import MalformedBody
 from entrypoints.http.services import services_in
 
 _ACCEPTABLE_KEY = re.compile(r"[\x21-\x7e]{1,255}")
@@ -116,7 +116,7 @@ class Idempotency:
         case ``policy`` answers from what it kept of the first answer.
 
         Raises:
-            MalformedBody: the key is not 1 to 255 visible ASCII characters.
+            ValidationException: the key is not 1 to 255 visible ASCII characters (400).
             IdempotencyKeyReused: same key, other body (422).
             IdempotentRequestInFlight: same key, first request still running (409).
         """
@@ -124,8 +124,9 @@ class Idempotency:
         if key is None:
             return await work()
         if not _ACCEPTABLE_KEY.fullmatch(key):
-            raise MalformedBody(
-                "Idempotency-Key must be 1 to 255 visible ASCII characters", "Idempotency-Key"
+            raise ValidationException(
+                detail="Idempotency-Key must be 1 to 255 visible ASCII characters",
+                extra=[{"key": "Idempotency-Key", "source": "header", "message": "malformed"}],
             )
         request = self._request
         user_id = request.user.subject

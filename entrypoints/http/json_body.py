@@ -59,6 +59,8 @@ async def check_request_body(request: Request[Any, Any, Any]) -> None:
     body_field = request.route_handler.parsed_data_field
     if body_field is None and (request.method in _READS or not _has_body(request.headers)):
         return
+    if body_field is not None and not _has_body(request.headers):
+        raise MalformedBody("a JSON body is required")
     if not _is_json(request.headers.get("content-type", "")):
         raise UnsupportedMediaType("the body must be application/json")
     body = await request.body()

@@ -61,12 +61,9 @@ logger = logging.getLogger("mfa.http")
 
 
 class MalformedBody(Exception):
-    """The body is not well-formed UTF-8 JSON of a sane depth, or is missing; or the header named
-    by ``field`` is malformed."""
+    """The body is not well-formed UTF-8 JSON of a sane depth, or is missing."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+    field = "body"
 
 
 class UnsupportedMediaType(Exception):
@@ -295,10 +292,17 @@ _NAMED_FIELD = re.compile(r"field `([^`]{1,64})`")
 
 
 def _field_name(item: dict[str, Any]) -> str:
+    """The name the client sent: Litestar reports a query parameter or a header by its Python
+    name (``user_id``, ``idempotency_key``)."""
     key = str(item.get("key") or "body")
     if key == "data":
         named = _NAMED_FIELD.search(str(item.get("message", "")))
         return named.group(1) if named else "body"
+    first, *rest = key.split("_")
+    if item.get("source") == "query":
+        return first + "".join(part.capitalize() for part in rest)
+    if item.get("source") == "header":
+        return "-".join(part[:1].upper() + part[1:] for part in (first, *rest))
     return key
 
 

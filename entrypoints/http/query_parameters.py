@@ -19,7 +19,7 @@ from litestar import Litestar, Request
 from litestar.exceptions import ValidationException
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter
 
-_DIGITS: Final = re.compile(r"[0-9]+")
+_DIGITS: Final = re.compile(r"0|[1-9][0-9]*")
 _METHODS: Final = ("get", "put", "post", "delete", "patch")
 
 
@@ -54,7 +54,7 @@ def check_query_string(request: Request[Any, Any, Any]) -> None:
         elif name in seen:
             problems[name] = "given more than once"
         elif name in documented.integers and not _DIGITS.fullmatch(value):
-            problems[name] = "must be an integer written in digits"
+            problems[name] = "must be an integer in plain digits, without leading zeros"
         seen.add(name)
     if problems:
         raise ValidationException(

@@ -443,6 +443,7 @@ async def test_the_openapi_document_describes_enrollment_truthfully(
     assert "security" not in document["paths"]["/health/live"]["get"]
 
 
+@pytest.mark.needs_control  # an agent's token
 async def test_a_query_parameter_the_operation_does_not_document_is_400_and_changes_nothing(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:
@@ -468,6 +469,10 @@ async def test_a_query_parameter_the_operation_does_not_document_is_400_and_chan
     assert [(a["id"], a["status"]) for a in listed] == [(active.id, "active")]
 
 
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.mark.needs_control  # an agent's token
 async def test_every_invalid_request_names_the_offending_field(
     client: httpx.AsyncClient, mint_token: MintToken, subject: str
 ) -> None:
@@ -491,6 +496,15 @@ async def test_every_invalid_request_names_the_offending_field(
         }),
         ("until", "GET", AUDIT, {"params": {"until": "2026-11-30T11:00:00"}, "headers": bearer(agent)}),
         ("cursor", "GET", AUDIT, {"params": {"cursor": "not-a-cursor"}, "headers": bearer(agent)}),
+        ("userId", "GET", AUDIT, {"params": {"userId": ""}, "headers": bearer(agent)}),
+        ("limit", "GET", AUDIT, {"params": {"limit": "00002"}, "headers": bearer(agent)}),
+        ("Idempotency-Key", "POST", ENROLLMENTS, {
+            "json": {"mfaMethod": "totp"},
+            "headers": bearer(customer, **{"Idempotency-Key": "k" * 256}),
+        }),
+        ("body", "POST", VERIFY, {"content": b"{bad", "headers": bearer(customer, **JSON)}),
+        ("body", "POST", VERIFY, {"headers": bearer(customer)}),
+        ("body", "DELETE", user_path(subject), {"headers": bearer(agent)}),
     ]  # fmt: skip
 
     for field, method, path, sent in cases:
