@@ -57,6 +57,8 @@ def test_device_name_must_be_one_to_64_printable_characters(name: str) -> None:
 def test_device_name_may_be_omitted_or_unicode() -> None:
     assert _start(None).device_name is None
     assert _start("Téléphone de Zoë 📱").device_name == "Téléphone de Zoë 📱"
+    family = "👩\u200d👩\u200d👧 tablet"  # an emoji sequence joined by zero-width joiners
+    assert _start(family).device_name == family
 
 
 def test_only_allow_listed_methods_parse() -> None:
