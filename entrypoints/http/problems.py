@@ -213,7 +213,7 @@ ERROR_TABLE: dict[type[Exception], ProblemType] = {
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
         "unsupported-media-type",
         "Unsupported media type",
-        "Send the body as application/json.",
+        "Send the body as application/json, without a content coding.",
     ),
     MissingToken: ProblemType(
         HTTPStatus.UNAUTHORIZED,

@@ -21,6 +21,7 @@ from tests.contract.http.api import (
     bearer,
     enroll,
     item,
+    verify,
     with_code,
 )
 from tests.contract.http.harness import MintToken
@@ -514,3 +515,46 @@ async def test_every_invalid_request_names_the_offending_field(
         assert [error["field"] for error in problem.get("errors", [])] == [field], problem
     listed = (await client.get(ENROLLMENTS, headers=bearer(customer))).json()
     assert [(a["id"], a["status"]) for a in listed] == [(active.id, "active")]
+
+
+async def test_a_header_that_may_come_once_and_came_twice_is_400_and_changes_nothing(
+    client: httpx.AsyncClient, mint_token: MintToken, subject: str
+) -> None:
+    token = mint_token(subject)
+    now = await settled_now()
+    active = await activate(client, token, now)
+    auth = ("Authorization", f"Bearer {token}")
+    json_type = ("Content-Type", "application/json")
+
+    two_keys = await client.post(
+        ENROLLMENTS,
+        content=b'{"mfaMethod": "totp"}',
+        headers=[auth, json_type, ("Idempotency-Key", "k1"), ("Idempotency-Key", "k2")],
+    )
+    two_codes = await client.delete(
+        item(active.id),
+        headers=[auth, ("X-MFA-Code", active.app.code(now, 1)), ("X-MFA-Code", "000000")],
+    )
+    two_types = await client.post(
+        VERIFY,
+        content=b'{"code": "000000"}',
+        headers=[auth, json_type, ("Content-Type", "text/plain")],
+    )
+    zipped = await client.post(
+        VERIFY,
+        content=b'{"code": "000000"}',
+        headers=[auth, json_type, ("Content-Encoding", "gzip")],
+    )
+
+    for response, field in ((two_keys, "Idempotency-Key"), (two_codes, "X-MFA-Code")):
+        problem = assert_problem(response, 400)
+        assert [error["field"] for error in problem["errors"]] == [field], problem
+    # Over HTTP the service sees both Content-Types (400); a test client that joins repeated
+    # headers sends "application/json, text/plain", which is no JSON (415).
+    assert two_types.status_code in (400, 415)
+    assert_problem(two_types, two_types.status_code)
+    assert_problem(zipped, 415)
+    listed = (await client.get(ENROLLMENTS, headers=bearer(token))).json()
+    assert [(a["id"], a["status"]) for a in listed] == [(active.id, "active")]
+    wrong = await verify(client, token, code=active.app.wrong_code(now))
+    assert assert_problem(wrong, 400)["attemptsRemaining"] == 4  # nothing was counted before
