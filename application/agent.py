@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.errors import InvalidAdminRequest
+from application.ports.clock import Clock
 from application.step_up import Authentication, StepUp
 from application.storable_text import is_storable
 from domain.visible_text import prints, shows_something
@@ -97,3 +98,16 @@ def check_user_id(user_id: str, name: str = "userId") -> str:
             name,
         )
     return user_id
+
+
+def change_allowed_at(check: AgentCheck, clock: Clock, agent: Agent, user_id: str) -> datetime:
+    """The time of a change ``agent`` makes to ``user_id``'s factors, once it may be made.
+
+    Raises:
+        InvalidAdminRequest: the user id cannot be stored.
+        StepUpRequired: the agent's token shows no recent second factor.
+    """
+    check_user_id(user_id)
+    now = clock.now()
+    check.require(agent, now)
+    return now

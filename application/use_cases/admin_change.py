@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from application.agent import AdminNote, Agent, AgentCheck, check_user_id
+from application.agent import AdminNote, Agent, AgentCheck, change_allowed_at
 from application.event_records import Acting
 from application.ports.audit import RequestContext
 from application.ports.clock import Clock
@@ -36,9 +36,7 @@ class AdminChange:
             StepUpRequired: the agent's token shows no recent second factor.
             UserNotFound: the service holds nothing of the user.
         """
-        check_user_id(user_id)
-        now = self._clock.now()
-        self._check.require(agent, now)
+        now = change_allowed_at(self._check, self._clock, agent, user_id)
         acting = Acting(context, agent.subject, note.reason, note.ticket)
         async with self._unit_of_work(acting) as uow:
             await require_known(uow, user_id)

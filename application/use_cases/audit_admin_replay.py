@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.agent import AdminNote, Agent, AgentCheck, check_user_id
+from application.agent import AdminNote, Agent, AgentCheck, change_allowed_at
 from application.audited_user import audited_user
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
@@ -36,9 +36,7 @@ class AuditAdminReplay:
     async def __call__(
         self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
     ) -> None:
-        check_user_id(user_id)
-        now = self._clock.now()
-        self._check.require(agent, now)
+        now = change_allowed_at(self._check, self._clock, agent, user_id)
         async with self._unit_of_work() as uow:
             await uow.audit.append(
                 AuditEvent(

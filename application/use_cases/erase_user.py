@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from application.agent import AdminNote, Agent, AgentCheck, check_user_id
+from application.agent import AdminNote, Agent, AgentCheck, change_allowed_at
 from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -39,9 +39,7 @@ class EraseUser:
     async def __call__(
         self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
     ) -> ErasureReport:
-        check_user_id(user_id)
-        now = self._clock.now()
-        self._check.require(agent, now)
+        now = change_allowed_at(self._check, self._clock, agent, user_id)
         # A pseudonym copied from the trail names a user erased already: nothing is held under it,
         # and its events may not be rewritten twice.
         already_erased = is_pseudonym(user_id)
