@@ -124,9 +124,10 @@ class Idempotency:
         if key is None:
             return await work()
         if not _ACCEPTABLE_KEY.fullmatch(key):
+            message = "must be 1 to 255 visible ASCII characters"
             raise ValidationException(
-                detail="Idempotency-Key must be 1 to 255 visible ASCII characters",
-                extra=[{"key": "Idempotency-Key", "source": "header", "message": "malformed"}],
+                detail=f"Idempotency-Key {message}",
+                extra=[{"key": "Idempotency-Key", "source": "header", "message": message}],
             )
         request = self._request
         user_id = request.user.subject
