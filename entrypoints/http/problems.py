@@ -294,7 +294,7 @@ _NAMED_FIELD = re.compile(r"field `([^`]{1,64})`")
 def _field_name(item: dict[str, Any]) -> str:
     """The name the client sent: Litestar reports a query parameter or a header by its Python
     name (``user_id``, ``idempotency_key``)."""
-    key = str(item.get("key") or "body")
+    key = str(item.get("key", "body"))  # "" is a query parameter without a name
     if key == "data":
         named = _NAMED_FIELD.search(str(item.get("message", "")))
         return named.group(1) if named else "body"

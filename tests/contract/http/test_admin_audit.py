@@ -143,6 +143,7 @@ async def test_the_export_streams_json_lines_of_the_same_events(
         pytest.param({"limit": " 10"}, id="limit with a space"),
         pytest.param(httpx.QueryParams([("userId", "a"), ("userId", "b")]), id="a filter twice"),
         pytest.param({"userid": "a"}, id="a filter misspelt"),
+        pytest.param({"": "a"}, id="a parameter without a name"),
     ],
 )
 async def test_a_bad_query_is_400(
