@@ -8,7 +8,6 @@ from application.agent import AgentCheck
 from application.ports.clock import Clock
 from application.recording_unit_of_work import RecordingUnitsOfWork
 from application.use_cases.admin_revoke_authenticator import AdminRevokeAuthenticator
-from application.use_cases.audit_admin_replay import AuditAdminReplay
 from application.use_cases.erase_user import EraseUser
 from application.use_cases.export_audit_trail import ExportAuditTrail
 from application.use_cases.read_audit_trail import ReadAuditTrail
@@ -26,7 +25,6 @@ class AdminServices:
     erase_user: EraseUser
     read_audit_trail: ReadAuditTrail
     export_audit_trail: ExportAuditTrail
-    audit_replay: AuditAdminReplay
 
     @classmethod
     def build(
@@ -37,24 +35,21 @@ class AdminServices:
         pseudonym_key: bytes,
     ) -> AdminServices:
         """The use cases on one store; ``check`` decides what an agent must show for changes."""
-        store, now = unit_of_work, clock
+        store, now, key = unit_of_work, clock, pseudonym_key
         return cls(
             show_user_factors=ShowUserFactors(unit_of_work=store, clock=now),
             revoke_authenticator=AdminRevokeAuthenticator(
-                unit_of_work=store, clock=now, check=check
+                unit_of_work=store, clock=now, check=check, pseudonym_key=key
             ),
-            reset_user_factors=ResetUserFactors(unit_of_work=store, clock=now, check=check),
-            unlock_user=UnlockUser(unit_of_work=store, clock=now, check=check),
-            erase_user=EraseUser(
-                unit_of_work=store, clock=now, check=check, pseudonym_key=pseudonym_key
+            reset_user_factors=ResetUserFactors(
+                unit_of_work=store, clock=now, check=check, pseudonym_key=key
             ),
+            unlock_user=UnlockUser(unit_of_work=store, clock=now, check=check, pseudonym_key=key),
+            erase_user=EraseUser(unit_of_work=store, clock=now, check=check, pseudonym_key=key),
             read_audit_trail=ReadAuditTrail(
                 unit_of_work=unit_of_work, clock=clock, pseudonym_key=pseudonym_key
             ),
             export_audit_trail=ExportAuditTrail(
                 unit_of_work=unit_of_work, clock=clock, pseudonym_key=pseudonym_key
-            ),
-            audit_replay=AuditAdminReplay(
-                unit_of_work=unit_of_work, clock=clock, check=check, pseudonym_key=pseudonym_key
             ),
         )

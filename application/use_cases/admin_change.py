@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from application.agent import AdminNote, Agent, AgentCheck, change_allowed_at
+from application.audited_user import audited_user
 from application.event_records import Acting
-from application.ports.audit import RequestContext
+from application.ports.audit import AuditAction, AuditEvent, RequestContext
 from application.ports.clock import Clock
 from application.recording_unit_of_work import RecordingUnitOfWork, RecordingUnitsOfWork
 from application.use_cases.show_user_factors import require_known
@@ -19,11 +20,45 @@ class AdminChange:
     event with the agent as actor and their reason and ticket."""
 
     def __init__(
-        self, *, unit_of_work: RecordingUnitsOfWork, clock: Clock, check: AgentCheck
+        self,
+        *,
+        unit_of_work: RecordingUnitsOfWork,
+        clock: Clock,
+        check: AgentCheck,
+        pseudonym_key: bytes,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._check = check
+        self._pseudonym_key = pseudonym_key
+
+    async def audit_replay(
+        self, agent: Agent, user_id: str, note: AdminNote, context: RequestContext
+    ) -> None:
+        """For a retry of the change with the first request's Idempotency-Key, which is answered
+        from the stored answer and changes nothing again: the retry is held to the change's rule
+        on its own token and audited, as every call is (``admin.request_replayed``, about the
+        user, or their pseudonym once the service holds nothing of them).
+
+        Raises:
+            InvalidAdminRequest: the user id cannot be stored.
+            StepUpRequired: the agent's token shows no recent second factor.
+        """
+        now = change_allowed_at(self._check, self._clock, agent, user_id)
+        async with self._unit_of_work() as uow:
+            await uow.audit.append(
+                AuditEvent(
+                    AuditAction.ADMIN_REPLAYED,
+                    await audited_user(uow, user_id, self._pseudonym_key),
+                    None,
+                    now,
+                    context,
+                    actor=agent.subject,
+                    reason=note.reason,
+                    ticket=note.ticket,
+                )
+            )
+            await uow.commit()
 
     @asynccontextmanager
     async def _acting(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from application.agent import Agent, check_user_id
 from application.audited_user import audited_user
@@ -29,14 +30,29 @@ class AuditPage:
 
 
 def check_query(query: AuditQuery) -> None:
-    """Raises InvalidAdminRequest for a time range the wrong way round (or empty), or a user or
-    actor the stores cannot hold."""
+    """Raises InvalidAdminRequest for a time without an offset or outside years 1 to 9999 in UTC,
+    a time range the wrong way round (or empty), or a user or actor the stores cannot hold."""
     if query.user_id is not None:
         check_user_id(query.user_id)
     if query.actor is not None:
         check_user_id(query.actor, "actor")
+    _check_moment(query.since, "since")
+    _check_moment(query.until, "until")
     if query.since is not None and query.until is not None and query.since >= query.until:
         raise InvalidAdminRequest("since must be earlier than until", "since")
+
+
+def _check_moment(moment: datetime | None, name: str) -> None:
+    if moment is None:
+        return
+    if moment.tzinfo is None:
+        raise InvalidAdminRequest(f"{name} needs a time zone offset (e.g. Z)", name)
+    try:
+        moment.astimezone(UTC)  # as the stores keep it
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise InvalidAdminRequest(
+            f"{name} must fall within the years 1 to 9999 in UTC", name
+        ) from None
 
 
 def position_of(recorded: RecordedAuditEvent) -> AuditPosition:

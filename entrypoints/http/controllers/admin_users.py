@@ -6,14 +6,12 @@ from functools import partial
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from application.agent import AdminNote
 from application.ports.token_verifier import Principal
 from application.use_cases.admin_revoke_authenticator import AdminRevokeAuthenticator
-from application.use_cases.audit_admin_replay import AuditAdminReplay
 from application.use_cases.erase_user import EraseUser
 from application.use_cases.reset_user_factors import ResetUserFactors
 from application.use_cases.show_user_factors import ShowUserFactors
@@ -32,7 +30,6 @@ from entrypoints.http.json_body import StrictJsonBody
 from entrypoints.http.mfa_secret_answers import enrollment_id_from
 from entrypoints.http.openapi_responses import problem_responses
 from entrypoints.http.request_context import request_context
-from entrypoints.http.services import services_in
 
 AuthenticatedRequest = Request[Principal, None, Any]
 UserId = Annotated[str, UserIdPath]
@@ -46,21 +43,6 @@ STEP_UP = (
 
 def _note(data: AdminNoteRequest) -> AdminNote:
     return AdminNote(data.reason, data.ticket)
-
-
-def _replay_after_reset(
-    state: State, reset_user_factors: NamedDependency[ResetUserFactors]
-) -> AuditAdminReplay:
-    """What holds a retried reset to a change's rule and audits it; after the use case, so that
-    the handler's dependencies form one chain (``entrypoints.http.dependencies``)."""
-    return services_in(state).admin.audit_replay
-
-
-def _replay_after_unlock(
-    state: State, unlock_user: NamedDependency[UnlockUser]
-) -> AuditAdminReplay:
-    """The same for a retried unlock."""
-    return services_in(state).admin.audit_replay
 
 
 class AdminUserController(Controller):
@@ -124,7 +106,6 @@ class AdminUserController(Controller):
         description="Revokes every authenticator, voids the recovery codes and cancels a pending "
         "enrollment, at once; the customer is told and can enroll again." + STEP_UP,
         responses=problem_responses(400, 404, 409, 413, 415, 422),
-        dependencies={"audit_replay": Provide(_replay_after_reset, sync_to_thread=False)},
     )
     async def reset_user_factors(
         self,
@@ -132,7 +113,6 @@ class AdminUserController(Controller):
         user_id: UserId,
         data: Note,
         reset_user_factors: NamedDependency[ResetUserFactors],
-        audit_replay: NamedDependency[AuditAdminReplay],
         idempotency: NamedDependency[Idempotency],
     ) -> ResetResponse:
         async def reset() -> ResetResponse:
@@ -146,7 +126,11 @@ class AdminUserController(Controller):
             )
 
         audited = partial(
-            audit_replay, agent_of(request), user_id, _note(data), request_context(request)
+            reset_user_factors.audit_replay,
+            agent_of(request),
+            user_id,
+            _note(data),
+            request_context(request),
         )
         return await idempotency.run(reset, CheckedReplay(StoredBody(ResetResponse), audited))
 
@@ -157,7 +141,6 @@ class AdminUserController(Controller):
         description="Clears the failed-attempt count and any block; the customer is told."
         + STEP_UP,
         responses=problem_responses(400, 404, 409, 413, 415, 422),
-        dependencies={"audit_replay": Provide(_replay_after_unlock, sync_to_thread=False)},
     )
     async def unlock_user(
         self,
@@ -165,7 +148,6 @@ class AdminUserController(Controller):
         user_id: UserId,
         data: Note,
         unlock_user: NamedDependency[UnlockUser],
-        audit_replay: NamedDependency[AuditAdminReplay],
         idempotency: NamedDependency[Idempotency],
     ) -> UnlockResponse:
         async def unlock() -> UnlockResponse:
@@ -176,7 +158,11 @@ class AdminUserController(Controller):
             )
 
         audited = partial(
-            audit_replay, agent_of(request), user_id, _note(data), request_context(request)
+            unlock_user.audit_replay,
+            agent_of(request),
+            user_id,
+            _note(data),
+            request_context(request),
         )
         return await idempotency.run(unlock, CheckedReplay(StoredBody(UnlockResponse), audited))
 
